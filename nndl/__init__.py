@@ -1,0 +1,11 @@
+"""nndl: neural networks and deep learning from scratch on NumPy.
+
+Every gradient is derived by hand, written next to its formula, checked
+numerically (``nndl.check``) and checked against PyTorch.
+"""
+
+from nndl import check, nn
+
+__version__ = "0.1.0"
+
+__all__ = ["check", "nn", "__version__"]

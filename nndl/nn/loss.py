@@ -1,0 +1,86 @@
+"""Base class and input checks shared by every loss."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nndl.nn.module import Module
+
+REDUCTIONS = ("mean", "sum")
+
+
+class Loss(Module):
+    """A loss: ``forward(scores, target)`` returns a Python float, ``backward()`` returns ∂L/∂scores.
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum'}
+        How per-sample losses combine; ``'mean'`` divides by the number of
+        samples (or of elements, for element-wise losses), as PyTorch.
+    """
+
+    def __init__(self, reduction: str = "mean", dtype=np.float32):
+        super().__init__(dtype)
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}: unknown reduction '{reduction}'; valid: {', '.join(REDUCTIONS)}")
+        self.reduction = reduction
+        self._cache = None
+
+    def backward(self, dout=None):
+        """∂L/∂scores. ``dout`` (default 1) scales it, for a loss inside a larger objective."""
+        grad = self._backward(self._saved())
+        if dout is not None:
+            grad = grad * dout
+        return grad
+
+    def _backward(self, cache):
+        raise NotImplementedError(f"{type(self).__name__} does not implement _backward")
+
+    def extra_repr(self) -> str:
+        return f"reduction='{self.reduction}'"
+
+    # ------------------------------------------------------------------ checks
+    def _check_scores(self, scores, min_ndim: int = 1) -> np.ndarray:
+        """Scores must be a finite float array (NaN or inf reaching a loss is an error)."""
+        scores = self._check_input(scores, min_ndim=min_ndim)
+        if not np.all(np.isfinite(scores)):
+            bad = int(np.size(scores) - np.count_nonzero(np.isfinite(scores)))
+            raise FloatingPointError(f"{self.describe()}: scores contain {bad} NaN or infinite value(s)")
+        return scores
+
+    def _check_same_shape(self, scores: np.ndarray, target) -> np.ndarray:
+        """An element-wise target: a finite float array of exactly the scores' shape, no broadcasting."""
+        if not isinstance(target, np.ndarray):
+            raise TypeError(f"{self.describe()}: target must be a numpy array, got {type(target).__name__}")
+        if target.shape != scores.shape:
+            raise ValueError(f"{self.describe()}: target shape {target.shape} differs from input shape {scores.shape}")
+        if not np.issubdtype(target.dtype, np.floating):
+            raise TypeError(f"{self.describe()}: target must be a float array, got dtype {target.dtype}")
+        if not np.all(np.isfinite(target)):
+            raise FloatingPointError(f"{self.describe()}: target contains NaN or infinite values")
+        return target
+
+    def _check_labels(self, labels, num_samples: int, num_classes: int) -> np.ndarray:
+        """Class labels: integers in ``[0, num_classes)``, one per sample."""
+        if not isinstance(labels, np.ndarray):
+            raise TypeError(f"{self.describe()}: labels must be a numpy array, got {type(labels).__name__}")
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise TypeError(f"{self.describe()}: labels must be integers, got dtype {labels.dtype}")
+        if labels.shape != (num_samples,):
+            raise ValueError(f"{self.describe()}: expected labels of shape ({num_samples},), got {labels.shape}")
+        if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+            raise ValueError(
+                f"{self.describe()}: labels must lie in [0, {num_classes}), got values from "
+                f"{labels.min()} to {labels.max()}")
+        return labels
+
+    def _reduce(self, losses: np.ndarray, count: int | None = None) -> float:
+        """Sum, or mean over ``count`` (default ``losses.size``), as a Python float."""
+        total = float(np.sum(losses, dtype=np.float64))
+        if self.reduction == "sum":
+            return total
+        return total / (losses.size if count is None else count)
+
+    def _scale(self, count: int) -> float:
+        """The factor ``_reduce`` applies to each term: 1 for sum, 1/count for mean."""
+        return 1.0 if self.reduction == "sum" else 1.0 / count

@@ -1,0 +1,67 @@
+"""``Sequential``: a chain of modules, forward in order and backward in reverse."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from nndl.nn.module import Module
+
+
+class Sequential(Module):
+    """Apply modules one after another; backpropagate through them in reverse.
+
+    ``Sequential(a, b, c)`` names its children ``'0'``, ``'1'``, ``'2'`` (so
+    state-dict keys are ``'0.weight'``..., as in PyTorch);
+    ``Sequential(OrderedDict(fc1=..., act=...))`` keeps the given names.
+
+    The backward pass is the notes' δ recursion: ``δ_{l-1} = backward_l(δ_l)``
+    from the last module to the first.
+    """
+
+    def __init__(self, *modules, dtype=None):
+        super().__init__(np.float32 if dtype is None else dtype)
+        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
+            items = list(modules[0].items())
+        else:
+            items = [(str(i), m) for i, m in enumerate(modules)]
+        for name, module in items:
+            self.add_module(name, module)
+        if dtype is None and self._modules:
+            # The chain's dtype is its members' (they were built with their own dtype=).
+            self.dtype = next(iter(self._modules.values())).dtype
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def backward(self, dout):
+        for module in reversed(self._modules.values()):
+            dout = module.backward(dout)
+        return dout
+
+    def output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for module in self._modules.values():
+            shape = module.output_shape(shape)
+        return shape
+
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end, named by its position."""
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            names = list(self._modules.keys())[index]
+            return Sequential(OrderedDict((n, self._modules[n]) for n in names), dtype=self.dtype)
+        return modules[index]

@@ -1,0 +1,9 @@
+"""Shared fixtures: explicit random generators, never global seeding."""
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
