@@ -8,6 +8,8 @@ each parameter's ``.grad``. Containers chain these calls; there is no tape.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections import OrderedDict
 from typing import Any, Iterator
 
@@ -23,6 +25,31 @@ class StateDictError(KeyError):
         return str(self.args[0])
 
 
+def _recording_init(init):
+    """Wrap a subclass ``__init__`` so the instance remembers the arguments it was built with.
+
+    Only the outermost (most derived) constructor records: ``super().__init__``
+    calls find the record already there. ``nndl.nn.config`` turns the record
+    into a JSON configuration that rebuilds the model (checkpoints).
+    """
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        if "_init_arguments" not in self.__dict__:
+            try:
+                bound = signature.bind(self, *args, **kwargs)
+            except TypeError:
+                bound = None  # let the real __init__ raise its own, clearer error
+            if bound is not None:
+                arguments = dict(bound.arguments)
+                arguments.pop(next(iter(signature.parameters)))  # self
+                object.__setattr__(self, "_init_arguments", (type(self), signature, arguments))
+        init(self, *args, **kwargs)
+
+    return wrapper
+
+
 class Module:
     """Base class of every layer, container and loss.
 
@@ -36,6 +63,15 @@ class Module:
     dtype : float32 or float64
         Floating type of the parameters and buffers this module creates.
     """
+
+    registry: dict[str, type] = {}
+    """Every Module subclass by ``module.qualname``: rebuilds a model from its saved configuration."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        Module.registry[f"{cls.__module__}.{cls.__qualname__}"] = cls
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _recording_init(cls.__init__)
 
     def __init__(self, dtype=np.float32):
         object.__setattr__(self, "_parameters", OrderedDict())

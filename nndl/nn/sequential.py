@@ -48,6 +48,10 @@ class Sequential(Module):
             shape = module.output_shape(shape)
         return shape
 
+    def config_arguments(self) -> dict:
+        """The current children (``append`` may have added some since construction)."""
+        return {"modules": (OrderedDict(self._modules),)}
+
     def append(self, module: Module) -> Sequential:
         """Add ``module`` at the end, named by its position."""
         self.add_module(str(len(self._modules)), module)
