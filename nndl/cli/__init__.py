@@ -1,0 +1,69 @@
+"""The ``nndl`` command line: train, evaluate and predict."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.console import Console
+from rich.markup import escape
+
+from nndl.cli.config import ConfigKeyError
+
+
+def _overrides(args) -> dict:
+    training = {key: getattr(args, key) for key in ("epochs", "batch_size", "seed", "out")
+                if getattr(args, key) is not None}
+    overrides = {"training": training} if training else {}
+    if args.lr is not None:
+        overrides["optimizer"] = {"lr": args.lr}
+    return overrides
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nndl", description="Neural networks from scratch on NumPy.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model (default: an MLP on the bundled digits)")
+    train.add_argument("config", nargs="?", help="a TOML configuration (see examples/)")
+    train.add_argument("--epochs", type=int, help="number of epochs")
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--batch-size", dest="batch_size", type=int, help="mini-batch size")
+    train.add_argument("--seed", type=int, help="seed of the split, the initial weights and the shuffling")
+    train.add_argument("--out", help="directory for runs (default: runs)")
+    train.add_argument("--quiet", action="store_true", help="print only the final line of training")
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a checkpoint on its test set")
+    evaluate.add_argument("checkpoint")
+    evaluate.add_argument("--data", help="evaluate on another data set (a [data] name)")
+    evaluate.add_argument("--data-path", dest="data_path", help="directory or file of that data set")
+
+    predict = commands.add_parser("predict", help="predict classes for the samples in an .npy file")
+    predict.add_argument("checkpoint")
+    predict.add_argument("input", help="an .npy array of samples shaped like the training inputs")
+    predict.add_argument("--output", help="write the predictions to this .npy file instead of printing them")
+    predict.add_argument("--probabilities", action="store_true", help="output class probabilities")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console()
+    from nndl.cli import commands
+
+    try:
+        if args.command == "train":
+            commands.train(args.config, _overrides(args), console, quiet=args.quiet)
+        elif args.command == "evaluate":
+            commands.evaluate(args.checkpoint, console, data_name=args.data, data_path=args.data_path)
+        else:
+            commands.predict(args.checkpoint, args.input, console, output=args.output,
+                             probabilities=args.probabilities)
+    except (ConfigKeyError, ValueError, TypeError, OSError, ImportError) as exc:
+        console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

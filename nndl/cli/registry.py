@@ -1,0 +1,72 @@
+"""The names a training configuration may use, each mapped to what it builds."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nndl import data, optim
+from nndl.models import mlp
+
+
+# ---------------------------------------------------------------------- data sets
+def _split(x, y, test_size, seed):
+    x_train, x_test, y_train, y_test = data.train_test_split(x, y, test_size=test_size, stratify=y, rng=seed)
+    return x_train, y_train, x_test, y_test
+
+
+def _need_path(name, path):
+    if not path:
+        raise ValueError(f"[data] name = '{name}' needs path = the directory or file to read")
+    return path
+
+
+def digits(cfg, seed):
+    """scikit-learn's bundled 8x8 digits, split into train and test (stratified)."""
+    x, y = data.load_digits()
+    return _split(x, y, cfg["test_size"], seed)
+
+
+def mnist(cfg, seed):
+    """MNIST IDX files (optionally .gz) in ``path``, with their own test set."""
+    path = _need_path("mnist", cfg["path"])
+    return (*data.load_mnist(path, kind="train"), *data.load_mnist(path, kind="test"))
+
+
+def cifar10(cfg, seed):
+    """CIFAR-10 (binary or Python version) in ``path``, with its own test set."""
+    path = _need_path("cifar10", cfg["path"])
+    return (*data.load_cifar10(path, kind="train"), *data.load_cifar10(path, kind="test"))
+
+
+def npz(cfg, seed):
+    """Arrays ``x_key`` and ``y_key`` of an .npz file, split into train and test."""
+    x, y = data.load_npz(_need_path("npz", cfg["path"]), x_key=cfg["x_key"], y_key=cfg["y_key"])
+    return _split(x, y.astype(np.int64), cfg["test_size"], seed)
+
+
+def csv(cfg, seed):
+    """A numeric CSV file whose ``target_column`` holds integer class labels, split into train and test."""
+    x, y = data.load_csv(_need_path("csv", cfg["path"]), target_column=cfg["target_column"])
+    if not np.all(y == np.round(y)):
+        raise ValueError(f"{cfg['path']}: the target column must hold integer class labels")
+    return _split(x, y.astype(np.int64), cfg["test_size"], seed)
+
+
+DATASETS = {"digits": digits, "mnist": mnist, "fashion_mnist": mnist, "cifar10": cifar10, "npz": npz, "csv": csv}
+
+
+# ---------------------------------------------------------------------- models
+def mlp_model(input_shape, num_classes, hidden=(128,), activation="relu", dropout=0.0, batch_norm=False,
+              init="auto", rng=None):
+    """Multilayer perceptron on the flattened input."""
+    return mlp([math.prod(input_shape), *hidden, num_classes], activation=activation, dropout=dropout,
+               batch_norm=batch_norm, init=init, rng=rng)
+
+
+MODELS = {"mlp": mlp_model}
+"""Model builders ``f(input_shape, num_classes, **arguments, rng=...)``."""
+
+OPTIMIZERS = optim.OPTIMIZERS
+SCHEDULES = optim.LR_SCHEDULERS

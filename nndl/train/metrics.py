@@ -1,0 +1,151 @@
+"""Evaluation metrics: accuracy, top-k accuracy, confusion matrix, macro precision/recall/F1, MSE, R².
+
+Classification metrics take ``(y_true, scores)``: integer labels ``(N,)`` and
+either class scores ``(N, C)`` (the prediction is the arg-max; logits,
+probabilities and log-probabilities all work) or predicted labels ``(N,)``.
+For a single output column ``(N, 1)`` the prediction is ``score > threshold``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+
+def predicted_labels(scores: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Class predictions from scores: arg-max over classes, or a threshold on one column."""
+    scores = np.asarray(scores)
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        return np.argmax(scores, axis=1)
+    if scores.ndim == 2 and scores.shape[1] == 1:
+        return (scores[:, 0] > threshold).astype(np.int64)
+    if scores.ndim == 1:
+        if np.issubdtype(scores.dtype, np.integer):
+            return scores
+        return (scores > threshold).astype(np.int64)
+    raise ValueError(f"metrics: expected scores of shape (N, C) or labels (N,), got {scores.shape}")
+
+
+def _labels(y_true, scores, threshold=0.5):
+    y_true = np.asarray(y_true)
+    if y_true.ndim == 2 and y_true.shape[1] > 1:  # one-hot or probability targets
+        y_true = np.argmax(y_true, axis=1)
+    y_true = y_true.reshape(-1)
+    y_pred = predicted_labels(scores, threshold)
+    if y_pred.shape != y_true.shape:
+        raise ValueError(f"metrics: {y_true.shape[0]} labels but {y_pred.shape[0]} predictions")
+    return y_true.astype(np.int64), y_pred.astype(np.int64)
+
+
+def accuracy(y_true, scores, threshold: float = 0.5) -> float:
+    """Fraction of samples whose predicted class equals the label."""
+    y_true, y_pred = _labels(y_true, scores, threshold)
+    return float(np.mean(y_true == y_pred)) if y_true.size else 0.0
+
+
+def top_k_accuracy(y_true, scores, k: int = 5) -> float:
+    """Fraction of samples whose label is among the ``k`` highest scores.
+
+    Ties at the k-th score count in the sample's favour only as far as
+    ``np.argpartition`` places them (as scikit-learn, ties are rare with
+    real-valued scores).
+    """
+    scores = np.asarray(scores)
+    y_true = np.asarray(y_true).reshape(-1)
+    if scores.ndim != 2:
+        raise ValueError(f"top_k_accuracy: expected scores of shape (N, C), got {scores.shape}")
+    if k >= scores.shape[1]:
+        return 1.0
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    return float(np.mean(np.any(top == y_true[:, None], axis=1)))
+
+
+def confusion_matrix(y_true, scores, num_classes: int | None = None) -> np.ndarray:
+    """``C[i, j]`` = number of samples of true class ``i`` predicted as ``j`` (scikit-learn's layout)."""
+    y_true, y_pred = _labels(y_true, scores)
+    if num_classes is None:
+        num_classes = int(max(y_true.max(initial=-1), y_pred.max(initial=-1))) + 1
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    return matrix
+
+
+def _per_class(y_true, scores):
+    matrix = confusion_matrix(y_true, scores)
+    true_positive = np.diag(matrix).astype(np.float64)
+    predicted = matrix.sum(axis=0)
+    actual = matrix.sum(axis=1)
+    present = (predicted + actual) > 0  # classes in neither labels nor predictions do not count
+    return true_positive, predicted, actual, present
+
+
+def _safe_divide(num, den):
+    # 0/0 counts as 0, scikit-learn's zero_division=0 default.
+    return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
+
+
+def precision(y_true, scores) -> float:
+    """Macro precision: mean over classes of TP / (TP + FP)."""
+    tp, predicted, _, present = _per_class(y_true, scores)
+    return float(np.mean(_safe_divide(tp, predicted)[present]))
+
+
+def recall(y_true, scores) -> float:
+    """Macro recall: mean over classes of TP / (TP + FN)."""
+    tp, _, actual, present = _per_class(y_true, scores)
+    return float(np.mean(_safe_divide(tp, actual)[present]))
+
+
+def f1_score(y_true, scores) -> float:
+    """Macro F1: mean over classes of 2 P R / (P + R) = 2 TP / (2 TP + FP + FN)."""
+    tp, predicted, actual, present = _per_class(y_true, scores)
+    return float(np.mean(_safe_divide(2 * tp, predicted + actual)[present]))
+
+
+def mean_squared_error(y_true, y_pred) -> float:
+    """Mean of (y − ŷ)² over all elements."""
+    y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    if y_true.size != y_pred.size:
+        raise ValueError(f"mean_squared_error: {y_true.size} targets but {y_pred.size} predictions")
+    return float(np.mean((y_true.reshape(y_pred.shape) - y_pred) ** 2))
+
+
+def r2_score(y_true, y_pred) -> float:
+    """Coefficient of determination 1 − SS_res / SS_tot, averaged uniformly over output columns."""
+    y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    if y_true.size != y_pred.size:
+        raise ValueError(f"r2_score: {y_true.size} targets but {y_pred.size} predictions")
+    y_true = y_true.reshape(y_pred.shape)
+    if y_true.ndim == 1:
+        y_true, y_pred = y_true[:, None], y_pred[:, None]
+    ss_res = np.sum((y_true - y_pred) ** 2, axis=0)
+    ss_tot = np.sum((y_true - y_true.mean(axis=0)) ** 2, axis=0)
+    # A constant target: perfect predictions score 1, anything else 0 (scikit-learn's convention).
+    scores = np.where(ss_tot > 0, 1 - _safe_divide(ss_res, ss_tot), np.where(ss_res == 0, 1.0, 0.0))
+    return float(np.mean(scores))
+
+
+METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "accuracy": accuracy,
+    "top5_accuracy": lambda y_true, scores: top_k_accuracy(y_true, scores, k=5),
+    "precision": precision,
+    "recall": recall,
+    "f1": f1_score,
+    "mse": mean_squared_error,
+    "r2": r2_score,
+}
+"""Metric names the Trainer accepts; a ``(name, callable(y_true, scores))`` pair adds another."""
+
+
+def resolve_metric(metric) -> tuple[str, Callable]:
+    """``(name, function)`` for a name in :data:`METRICS`, a ``(name, fn)`` pair or a named function."""
+    if isinstance(metric, str):
+        if metric not in METRICS:
+            raise ValueError(f"unknown metric '{metric}'; valid: {', '.join(METRICS)}, or a (name, function) pair")
+        return metric, METRICS[metric]
+    if isinstance(metric, tuple) and len(metric) == 2 and callable(metric[1]):
+        return str(metric[0]), metric[1]
+    if callable(metric):
+        return metric.__name__, metric
+    raise TypeError(f"a metric is a name, a (name, function) pair or a function, got {metric!r}")

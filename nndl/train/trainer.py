@@ -1,0 +1,232 @@
+"""``Trainer``: the mini-batch training loop, evaluation and prediction."""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+
+from nndl.data.loader import DataLoader
+from nndl.nn.module import Module
+from nndl.random import as_generator
+from nndl.train.callback import Callback, CallbackList, History
+from nndl.train.metrics import resolve_metric
+from nndl.train.progress import ProgressBar
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss became NaN or infinite; no update was made from it.
+
+    ``history`` holds the epochs completed before the failure.
+    """
+
+    def __init__(self, message: str, history: History):
+        super().__init__(message)
+        self.history = history
+
+
+def _binary_threshold(loss_fn) -> float:
+    # A single logit column is positive above 0; a single probability column above 0.5.
+    return 0.0 if type(loss_fn).__name__ == "BCEWithLogitsLoss" else 0.5
+
+
+class Trainer:
+    """Train, evaluate and run a model, Keras style.
+
+    Each training step is the notes' mini-batch gradient descent step:
+    forward, loss, ``zero_grad``, explicit backward, (regularization
+    gradient, clipping), ``optimizer.step()``.
+
+    Parameters
+    ----------
+    model : Module
+    loss_fn : Loss
+    optimizer : Optimizer
+    metrics : sequence
+        Names from ``nndl.train.metrics.METRICS`` (``'accuracy'``, ``'f1'``,
+        ``'r2'``...), ``(name, fn)`` pairs or functions ``fn(y_true, scores)``.
+        Training metrics are computed on the epoch's own outputs, collected
+        while the weights change (as Keras); validation metrics on the whole
+        validation set at the end of the epoch.
+    callbacks : sequence of Callback
+    regularizer : optional
+        An object with ``penalty(model) -> float`` (added to the logged loss)
+        and ``backward(model)`` (adds its gradient to ``.grad``), e.g.
+        ``nn.L2Penalty``.
+    clip_grad_norm : float, optional
+        Rescale the global gradient norm to at most this value before each step.
+    """
+
+    def __init__(self, model: Module, loss_fn, optimizer, metrics=("accuracy",), callbacks=(), regularizer=None,
+                 clip_grad_norm: float | None = None):
+        if not isinstance(model, Module):
+            raise TypeError(f"Trainer: model must be an nndl Module, got {type(model).__name__}")
+        self.model = model
+        self.loss_fn = loss_fn
+        self.optimizer = optimizer
+        self.metrics = [resolve_metric(m) for m in metrics]
+        self.callbacks = list(callbacks)
+        self.regularizer = regularizer
+        self.clip_grad_norm = clip_grad_norm
+        self.scheduler = None
+        self.rng = None
+        self.stop_training = False
+        self.epochs = 0
+        self.batches_per_epoch = 0
+
+    # ------------------------------------------------------------------ training
+    def fit(self, x, y, epochs: int, batch_size: int = 64, validation_data=None, validation_split: float = 0.0,
+            shuffle: bool = True, rng=None, initial_epoch: int = 0, verbose: int = 1) -> History:
+        """Train for ``epochs - initial_epoch`` epochs and return the ``History``.
+
+        Parameters
+        ----------
+        x : ndarray, shape (N, ...)
+        y : ndarray, shape (N, ...)
+        epochs : int
+            Index of the last epoch (Keras's convention: with ``initial_epoch``
+            a resumed run continues to the same total).
+        batch_size : int
+        validation_data : (x_val, y_val), optional
+        validation_split : float
+            Fraction of ``(x, y)`` held out for validation instead, drawn at
+            random with ``rng`` (not the last rows, so sorted data is safe).
+        shuffle : bool
+            A new permutation of the training set every epoch.
+        rng : Generator, int or None
+            Drives the split and the shuffling; the same seed gives
+            bit-identical training. A Generator is advanced in place (a
+            checkpoint saves its state so a resumed run continues exactly).
+        initial_epoch : int
+        verbose : int
+            1 adds a ``ProgressBar`` unless one is among the callbacks; 0 is silent.
+        """
+        x, y = self._check_xy(x, y, "fit")
+        if int(epochs) < 0 or int(initial_epoch) < 0:
+            raise ValueError(f"Trainer.fit: epochs and initial_epoch must be >= 0, got {epochs}, {initial_epoch}")
+        self.rng = as_generator(rng)
+        if validation_data is not None and validation_split:
+            raise ValueError("Trainer.fit: give validation_data or validation_split, not both")
+        if validation_split:
+            x, y, validation_data = self._split(x, y, validation_split)
+        if validation_data is not None:
+            validation_data = self._check_xy(*validation_data, "validation_data")
+        loader = DataLoader(x, y, batch_size=batch_size, shuffle=shuffle, rng=self.rng)
+        self.epochs = int(epochs)
+        self.batches_per_epoch = len(loader)
+        history = History()
+        callbacks = [history, *self.callbacks]
+        if verbose and not any(isinstance(c, ProgressBar) for c in callbacks):
+            callbacks.append(ProgressBar())
+        hooks = CallbackList(callbacks, self)
+        self.stop_training = False
+        hooks.on_train_begin()
+        for epoch in range(int(initial_epoch), self.epochs):
+            lr = self._current_lr()
+            hooks.on_epoch_begin(epoch)
+            logs = self._train_epoch(loader, epoch, hooks, history)
+            if validation_data is not None:
+                logs.update({f"val_{k}": v for k, v in self.evaluate(*validation_data).items()})
+            if lr is not None:
+                logs["lr"] = lr
+            hooks.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        hooks.on_train_end()
+        return history
+
+    def _train_epoch(self, loader, epoch, hooks, history) -> dict:
+        self.model.train()
+        total_loss, count = 0.0, 0
+        scores_seen, targets_seen = [], []
+        for batch, (xb, yb) in enumerate(loader):
+            scores = self.model(xb)
+            loss = self._loss(scores, yb, epoch, batch, history)
+            self.optimizer.zero_grad()
+            self.model.backward(self.loss_fn.backward())
+            if self.regularizer is not None:
+                loss += self.regularizer.penalty(self.model)
+                self.regularizer.backward(self.model)
+            if self.clip_grad_norm is not None:
+                from nndl.optim import clip_grad_norm
+
+                clip_grad_norm(self.model.parameters(), self.clip_grad_norm)
+            self.optimizer.step()
+            total_loss += loss * len(xb)
+            count += len(xb)
+            if self.metrics:
+                scores_seen.append(scores)
+                targets_seen.append(yb)
+            hooks.on_batch_end(batch, {"loss": loss, "size": len(xb)})
+        logs = {"loss": total_loss / max(count, 1)}
+        if self.metrics and scores_seen:
+            logs.update(self._metrics(np.concatenate(targets_seen), np.concatenate(scores_seen)))
+        return logs
+
+    def _loss(self, scores, target, epoch, batch, history) -> float:
+        where = f"epoch {epoch + 1}, batch {batch + 1}"
+        try:
+            loss = float(self.loss_fn(scores, target))
+        except FloatingPointError as exc:
+            raise TrainingDivergedError(
+                f"training diverged at {where}: {exc}; the weights are those before this batch "
+                "(try a smaller learning rate or gradient clipping)", history) from exc
+        if not math.isfinite(loss):
+            raise TrainingDivergedError(
+                f"training diverged at {where}: the loss is {loss}; the weights are those before this batch "
+                "(try a smaller learning rate or gradient clipping)", history)
+        return loss
+
+    # ------------------------------------------------------------------ evaluation
+    def predict(self, x, batch_size: int = 256) -> np.ndarray:
+        """The model's outputs for ``x`` in evaluation mode, computed batch by batch."""
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"Trainer.predict: x must be a numpy array, got {type(x).__name__}")
+        self.model.eval()
+        outputs = [self.model(x[start:start + batch_size]) for start in range(0, len(x), batch_size)]
+        return np.concatenate(outputs) if outputs else np.empty((0,), dtype=self.model.dtype)
+
+    def evaluate(self, x, y, batch_size: int = 256) -> dict:
+        """``{'loss': ..., metric: ...}`` of the model on ``(x, y)`` in evaluation mode."""
+        x, y = self._check_xy(x, y, "evaluate")
+        scores = self.predict(x, batch_size)
+        result = {"loss": float(self.loss_fn(scores, y))}
+        result.update(self._metrics(y, scores))
+        return result
+
+    # ------------------------------------------------------------------ helpers
+    def _metrics(self, y, scores) -> dict:
+        threshold = _binary_threshold(self.loss_fn)
+        results = {}
+        for name, fn in self.metrics:
+            takes_threshold = "threshold" in inspect.signature(fn).parameters
+            results[name] = fn(y, scores, threshold=threshold) if takes_threshold else fn(y, scores)
+        return results
+
+    def _current_lr(self):
+        groups = getattr(self.optimizer, "param_groups", None)
+        return float(groups[0]["lr"]) if groups else None
+
+    def _split(self, x, y, fraction):
+        if not 0.0 < fraction < 1.0:
+            raise ValueError(f"Trainer.fit: validation_split must be in (0, 1), got {fraction}")
+        order = self.rng.permutation(len(x))
+        n_val = int(round(fraction * len(x)))
+        if n_val == 0 or n_val == len(x):
+            raise ValueError(f"Trainer.fit: validation_split={fraction} of {len(x)} samples leaves an empty set")
+        val, train = order[:n_val], order[n_val:]
+        return x[train], y[train], (x[val], y[val])
+
+    @staticmethod
+    def _check_xy(x, y, where):
+        for name, value in (("x", x), ("y", y)):
+            if not isinstance(value, np.ndarray):
+                raise TypeError(f"Trainer.{where}: {name} must be a numpy array, got {type(value).__name__}")
+        if len(x) != len(y):
+            raise ValueError(f"Trainer.{where}: x has {len(x)} samples but y has {len(y)}")
+        if len(x) == 0:
+            raise ValueError(f"Trainer.{where}: no samples")
+        return x, y
+
+
