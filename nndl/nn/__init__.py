@@ -1,14 +1,41 @@
 """Layers, containers, activations, losses, regularization and initializers."""
 
 from nndl.nn import init
+from nndl.nn.activation import (Sigmoid, Softplus, Step, Tanh, sigmoid_backward, sigmoid_forward, softplus_backward,
+                                softplus_forward, step_backward, step_forward, tanh_backward, tanh_forward)
+from nndl.nn.batchnorm import BatchNorm1d, BatchNorm2d, batchnorm_backward, batchnorm_forward
+from nndl.nn.containers import Concat, Parallel, Residual
+from nndl.nn.dropout import Dropout, Dropout2d, dropout_backward, dropout_forward, dropout_mask
+from nndl.nn.layernorm import LayerNorm, layernorm_backward, layernorm_forward
+from nndl.nn.lrn import LocalResponseNorm, lrn_backward, lrn_forward
 from nndl.nn.linear import Linear, linear_backward, linear_forward
 from nndl.nn.loss import Loss
+from nndl.nn.loss_binary import BCELoss, BCEWithLogitsLoss
+from nndl.nn.loss_hinge import MulticlassHingeLoss
+from nndl.nn.loss_regression import L1Loss, MSELoss
+from nndl.nn.loss_softmax import NLLLoss, SoftmaxCrossEntropy
+from nndl.nn.maxout import Maxout, maxout_backward, maxout_forward
 from nndl.nn.module import Module, StateDictError
 from nndl.nn.parameter import Parameter
+from nndl.nn.prelu import PReLU, prelu_backward, prelu_forward
+from nndl.nn.rectifier import (ELU, LeakyReLU, ReLU, elu_backward, elu_forward, leaky_relu_backward,
+                               leaky_relu_forward, relu_backward, relu_forward)
+from nndl.nn.regularization import ElasticNetPenalty, L1Penalty, L2Penalty, Penalty, make_penalty
 from nndl.nn.reshape import Flatten, Identity
 from nndl.nn.sequential import Sequential
+from nndl.nn.softmax import (LogSoftmax, Softmax, log_softmax, log_softmax_backward, log_softmax_forward, softmax,
+                             softmax_backward, softmax_forward)
 
 __all__ = [
-    "Flatten", "Identity", "Linear", "Loss", "Module", "Parameter", "Sequential", "StateDictError",
+    "ELU", "LeakyReLU", "LogSoftmax", "Maxout", "PReLU", "ReLU", "Sigmoid", "Softmax", "Softplus", "Step", "Tanh",
+    "elu_backward", "elu_forward", "leaky_relu_backward", "leaky_relu_forward", "log_softmax", "log_softmax_backward",
+    "log_softmax_forward", "maxout_backward", "maxout_forward", "prelu_backward", "prelu_forward", "relu_backward",
+    "relu_forward", "sigmoid_backward", "sigmoid_forward", "softmax", "softmax_backward", "softmax_forward",
+    "softplus_backward", "softplus_forward", "step_backward", "step_forward", "tanh_backward", "tanh_forward",
+    "BatchNorm1d", "BatchNorm2d", "batchnorm_backward", "batchnorm_forward", "Concat", "Parallel", "Residual",
+    "Dropout", "Dropout2d", "dropout_backward", "dropout_forward", "dropout_mask", "LayerNorm",
+    "layernorm_backward", "layernorm_forward", "LocalResponseNorm", "lrn_backward", "lrn_forward",
+    "BCELoss", "BCEWithLogitsLoss", "Flatten", "Identity", "L1Loss", "Linear", "Loss", "MSELoss",
+    "ElasticNetPenalty", "L1Penalty", "L2Penalty", "Penalty", "make_penalty", "MulticlassHingeLoss", "NLLLoss", "SoftmaxCrossEntropy", "Module", "Parameter", "Sequential", "StateDictError",
     "init", "linear_backward", "linear_forward",
 ]

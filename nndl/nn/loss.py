@@ -9,6 +9,23 @@ from nndl.nn.module import Module
 REDUCTIONS = ("mean", "sum")
 
 
+def as_class_weights(value, owner: str, name: str = "weight") -> np.ndarray:
+    """Validate per-class weights: a non-empty 1-D array of finite, non-negative numbers.
+
+    Returns a float copy (float arrays keep their dtype; integers become
+    float64); forward passes convert it to the scores' dtype.
+    """
+    weights = np.array(value)
+    if weights.dtype.kind in "iu":
+        weights = weights.astype(np.float64)
+    if weights.dtype.kind != "f" or weights.ndim != 1 or weights.size == 0:
+        raise ValueError(f"{owner}: {name} must be a non-empty 1-D array of numbers, "
+                         f"got shape {weights.shape} and dtype {weights.dtype}")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError(f"{owner}: {name} must be finite and non-negative, got {weights}")
+    return weights
+
+
 class Loss(Module):
     """A loss: ``forward(scores, target)`` returns a Python float, ``backward()`` returns ∂L/∂scores.
 
@@ -46,6 +63,9 @@ class Loss(Module):
         if not np.all(np.isfinite(scores)):
             bad = int(np.size(scores) - np.count_nonzero(np.isfinite(scores)))
             raise FloatingPointError(f"{self.describe()}: scores contain {bad} NaN or infinite value(s)")
+        if scores.size == 0:
+            # PyTorch returns NaN for the mean of nothing; an empty batch is a bug upstream.
+            raise ValueError(f"{self.describe()}: scores of shape {scores.shape} are empty")
         return scores
 
     def _check_same_shape(self, scores: np.ndarray, target) -> np.ndarray:
@@ -56,6 +76,11 @@ class Loss(Module):
             raise ValueError(f"{self.describe()}: target shape {target.shape} differs from input shape {scores.shape}")
         if not np.issubdtype(target.dtype, np.floating):
             raise TypeError(f"{self.describe()}: target must be a float array, got dtype {target.dtype}")
+        if target.dtype != scores.dtype:
+            # Mixing would upcast the gradient silently (float32 scores, float64 target -> float64).
+            raise TypeError(
+                f"{self.describe()}: target dtype {target.dtype} differs from input dtype {scores.dtype}; "
+                f"convert one of them")
         if not np.all(np.isfinite(target)):
             raise FloatingPointError(f"{self.describe()}: target contains NaN or infinite values")
         return target

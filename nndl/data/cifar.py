@@ -1,0 +1,157 @@
+"""CIFAR-10, read from the files the user already has, in either published version.
+
+* Binary version (``cifar-10-batches-bin``): ``data_batch_1.bin`` ...
+  ``data_batch_5.bin`` and ``test_batch.bin``, each a run of 3073-byte
+  records: one label byte, then 3072 pixel bytes (1024 red, 1024 green, 1024
+  blue, each a 32x32 image in row-major order).
+* Python version (``cifar-10-batches-py``): ``data_batch_1`` ... ``data_batch_5``
+  and ``test_batch``, each a pickled dict with ``b'data'`` (uint8, shape
+  (N, 3072), same pixel layout) and ``b'labels'`` (N ints). These are read
+  with ``RestrictedUnpickler``: a file naming any global other than numpy's
+  array reconstruction is refused without running it.
+
+``load_cifar10`` looks in the given folder and in its ``cifar-10-batches-bin``
+and ``cifar-10-batches-py`` subfolders and prefers the binary version when
+both are present (it needs no unpickling).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from nndl.data.errors import DataFormatError
+from nndl.data.safe_pickle import safe_load_pickle
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+IMAGE_SHAPE = (3, 32, 32)
+PIXELS = 3 * 32 * 32
+RECORD_BYTES = 1 + PIXELS
+BATCH_NAMES = {
+    "train": tuple(f"data_batch_{i}" for i in range(1, 6)),
+    "test": ("test_batch",),
+}
+VERSIONS = {"binary": (".bin", "cifar-10-batches-bin"), "python": ("", "cifar-10-batches-py")}
+
+
+def _check_labels(path, labels: np.ndarray, num_classes: int) -> None:
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = int(np.argmax((labels < 0) | (labels >= num_classes)))
+        raise DataFormatError(path, f"label {labels[bad]} of record {bad} out of range [0, {num_classes})")
+
+
+def read_cifar_binary_batch(path: str | os.PathLike, num_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """One binary CIFAR-10 batch file.
+
+    Returns
+    -------
+    images : ndarray of uint8, shape (N, 3, 32, 32)
+    labels : ndarray of int64, shape (N,)
+
+    Raises
+    ------
+    DataFormatError
+        The size is not a multiple of 3073 bytes, or a label is out of range.
+    """
+    with open(path, "rb") as file:
+        raw = file.read()
+    if len(raw) == 0 or len(raw) % RECORD_BYTES:
+        raise DataFormatError(path, f"size {len(raw)} bytes is not a positive multiple of the {RECORD_BYTES}-byte "
+                                    f"record (1 label byte + {PIXELS} pixel bytes): truncated or not CIFAR-10 binary")
+    records = np.frombuffer(raw, dtype=np.uint8).reshape(-1, RECORD_BYTES)
+    labels = records[:, 0].astype(np.int64)
+    _check_labels(path, labels, num_classes)
+    return records[:, 1:].reshape((-1, *IMAGE_SHAPE)).copy(), labels
+
+
+def read_cifar_python_batch(path: str | os.PathLike, num_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """One Python-version (pickled) CIFAR-10 batch file, read with the restricted unpickler.
+
+    Returns
+    -------
+    images : ndarray of uint8, shape (N, 3, 32, 32)
+    labels : ndarray of int64, shape (N,)
+
+    Raises
+    ------
+    DataFormatError
+        A refused pickle global, a corrupt pickle, a missing ``b'data'`` or
+        ``b'labels'`` entry, wrong shapes or types, or a label out of range.
+    """
+    batch = safe_load_pickle(path)
+    if not isinstance(batch, dict):
+        raise DataFormatError(path, f"expected a pickled dict, got {type(batch).__name__}")
+    # Published files hold bytes keys (Python 2 str read as bytes); a file
+    # written from Python 3 with str keys is read the same way.
+    batch = {key.encode() if isinstance(key, str) else key: value for key, value in batch.items()}
+    for key in (b"data", b"labels"):
+        if key not in batch:
+            raise DataFormatError(path, f"missing key {key!r}; found keys {sorted(map(repr, batch))}")
+    data = batch[b"data"]
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != PIXELS:
+        got = f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
+        raise DataFormatError(path, f"b'data' must be a uint8 array of shape (N, {PIXELS}), got {got}")
+    try:
+        labels = np.asarray(batch[b"labels"])
+    except (TypeError, ValueError) as error:
+        raise DataFormatError(path, f"b'labels' is not a list of integers ({error})") from error
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise DataFormatError(path, f"b'labels' must be a list of integers, got {labels.dtype} of shape "
+                                    f"{labels.shape}")
+    if len(labels) != len(data):
+        raise DataFormatError(path, f"{len(labels)} labels for {len(data)} images")
+    labels = labels.astype(np.int64)
+    _check_labels(path, labels, num_classes)
+    return data.reshape((-1, *IMAGE_SHAPE)), labels
+
+
+READERS = {"binary": read_cifar_binary_batch, "python": read_cifar_python_batch}
+
+
+def _locate(directory: str | os.PathLike, kind: str) -> tuple[str, list[str]]:
+    """(version, file paths) of the first complete set of batch files found."""
+    names = BATCH_NAMES[kind]
+    searched = []
+    for version, (suffix, subfolder) in VERSIONS.items():
+        for folder in (os.fspath(directory), os.path.join(directory, subfolder)):
+            paths = [os.path.join(folder, name + suffix) for name in names]
+            if all(os.path.isfile(p) for p in paths):
+                return version, paths
+            searched.append(f"{folder} ({version}: {', '.join(n + suffix for n in names)})")
+    raise FileNotFoundError(f"load_cifar10: no complete set of CIFAR-10 {kind} batches; looked in "
+                            + "; ".join(searched))
+
+
+def load_cifar10(directory: str | os.PathLike, kind: str = "train", dtype=np.float32
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Load CIFAR-10 (binary or Python version, detected) from ``directory``.
+
+    Parameters
+    ----------
+    directory : str or PathLike
+        Folder holding the batch files, or their ``cifar-10-batches-bin`` /
+        ``cifar-10-batches-py`` folder.
+    kind : {'train', 'test'}
+        ``'train'`` concatenates ``data_batch_1`` to ``data_batch_5`` (50,000
+        images); ``'test'`` reads ``test_batch`` (10,000).
+    dtype : float32 or float64
+        Floating type of the images.
+
+    Returns
+    -------
+    images : ndarray, shape (N, 3, 32, 32)
+        Pixels divided by 255, in [0, 1]; channels red, green, blue.
+    labels : ndarray of int64, shape (N,)
+        Indices into ``CIFAR10_CLASSES``.
+    """
+    if kind not in BATCH_NAMES:
+        raise ValueError(f"load_cifar10: unknown kind '{kind}'; valid: {', '.join(BATCH_NAMES)}")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"load_cifar10: dtype must be float32 or float64, got {dtype}")
+    version, paths = _locate(directory, kind)
+    parts = [READERS[version](path) for path in paths]
+    images = np.concatenate([images for images, _ in parts])
+    labels = np.concatenate([labels for _, labels in parts])
+    return images.astype(dtype) / dtype.type(255), labels

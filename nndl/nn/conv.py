@@ -1,0 +1,363 @@
+"""2-D convolution: the im2col kernels and the ``Conv2d`` module.
+
+Like every deep-learning library (and as the notes remark), the layer
+computes a *cross-correlation*: the kernel is slid over the image without
+being flipped,
+
+.. math::
+    z[n, f, h, w] = b_f + \\sum_{c, i, j} W[f, c, i, j] \\; a[n, c, h s_h + i d_h, w s_w + j d_w]
+
+(``a`` is the padded input, ``s`` the stride, ``d`` the dilation; with
+``groups = G`` filter ``f`` only sees the ``C/G`` input channels of its group).
+A flipped kernel would learn the same weights mirrored, so nothing is lost.
+
+Speed: each batch chunk's windows are copied into a column matrix
+(``windows.im2col``) sized to stay in the CPU cache, and the layer is one
+batched matrix product ``W (F, C·kh·kw) @ cols (C·kh·kw, H_out·W_out)`` per
+image, written straight into the NCHW output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nndl.nn.init import init_weight_and_bias
+from nndl.nn.module import Module
+from nndl.nn.parameter import Parameter
+from nndl.nn.windows import (PADDING_MODES, WindowGeometry, as_pair, batch_chunks, col2im_add, im2col, make_geometry,
+                             pad_images, unpad_gradient)
+
+
+# ---------------------------------------------------------------------- geometry
+def resolve_padding(padding, kernel, stride, dilation, owner: str) -> tuple[int, int, int, int]:
+    """``(top, bottom, left, right)`` for ``padding`` = int, pair, ``'valid'`` or ``'same'``.
+
+    ``'same'`` (stride 1 only) pads ``d(k − 1)`` in total along each axis,
+    half before and half after; an odd total puts the extra pixel after
+    (bottom/right), as PyTorch does.
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{owner}: padding='same' needs stride 1, got stride {stride}")
+            pads = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                pads += [total // 2, total - total // 2]
+            return tuple(pads)
+        raise ValueError(f"{owner}: padding must be an int, a pair, 'same' or 'valid', got '{padding}'")
+    ph, pw = as_pair(padding, "padding", owner, minimum=0)
+    return (ph, ph, pw, pw)
+
+
+def conv_geometry(x_shape, weight_shape, stride, pads, dilation, groups: int, owner: str) -> WindowGeometry:
+    """Check an NCHW input against a ``(F, C/groups, kh, kw)`` weight and return the window geometry."""
+    if len(x_shape) != 4:
+        raise ValueError(f"{owner}: expected a 4-D input (N, C, H, W), got shape {tuple(x_shape)}")
+    in_channels = weight_shape[1] * groups
+    if x_shape[1] != in_channels:
+        raise ValueError(f"{owner}: expected input of shape (N, {in_channels}, H, W), got {tuple(x_shape)}")
+    return make_geometry(tuple(x_shape[2:]), tuple(weight_shape[2:]), stride, dilation, pads, owner, x_shape)
+
+
+def _is_pointwise(geom: WindowGeometry) -> bool:
+    """A 1x1 kernel with stride 1 and no padding: the input already is the column matrix."""
+    return geom.kernel == (1, 1) and geom.stride == (1, 1) and not geom.has_padding
+
+
+# ---------------------------------------------------------------------- the three products
+def correlate(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry, groups: int = 1,
+              bias: np.ndarray | None = None) -> np.ndarray:
+    """Cross-correlate an already padded batch with ``weight``: the convolution's forward product.
+
+    Parameters
+    ----------
+    padded : ndarray, shape (N, C, H_pad, W_pad)
+    weight : ndarray, shape (F, C/groups, kh, kw)
+    geom : WindowGeometry
+    groups : int
+    bias : ndarray, shape (F,), or None
+
+    Returns
+    -------
+    out : ndarray, shape (N, F, H_out, W_out), ``padded``'s dtype
+    """
+    n, c = padded.shape[:2]
+    f = weight.shape[0]
+    per_group = c // groups * geom.taps
+    pixels = geom.out_size[0] * geom.out_size[1]
+    w_mat = weight.reshape(groups, f // groups, per_group)
+    out = np.empty((n, f, pixels), dtype=padded.dtype)
+    bias_column = None if bias is None else bias.reshape(f, 1)
+    if _is_pointwise(geom):
+        np.matmul(w_mat, padded.reshape(n, groups, per_group, pixels), out=out.reshape(n, groups, f // groups, pixels))
+        if bias_column is not None:
+            out += bias_column
+        return out.reshape(n, f, *geom.out_size)
+    item_bytes = c * geom.taps * pixels * padded.itemsize
+    buffer = None
+    for chunk in batch_chunks(n, item_bytes):
+        cols = im2col(padded[chunk], geom, buffer)
+        buffer = cols if buffer is None else buffer
+        b = cols.shape[0]
+        np.matmul(w_mat, cols.reshape(b, groups, per_group, pixels), out=out[chunk].reshape(b, groups, f // groups, pixels))
+        if bias_column is not None:
+            # Added while the chunk is still in cache.
+            out[chunk] += bias_column
+    return out.reshape(n, f, *geom.out_size)
+
+
+def correlate_weight_grad(padded: np.ndarray, dout: np.ndarray, geom: WindowGeometry, groups: int = 1) -> np.ndarray:
+    """``∂L/∂W[f, c, i, j] = Σ_{n,h,w} δ[n, f, h, w] · a[n, c, h s_h + i d_h, w s_w + j d_w]``.
+
+    Per image this is ``δ (F, P) @ colsᵀ (P, C·kh·kw)``; the column matrices
+    are rebuilt chunk by chunk rather than kept from the forward pass (cheaper
+    than holding and re-reading them from main memory).
+
+    Returns ``dW`` of shape ``(F, C/groups, kh, kw)``.
+    """
+    n, c = padded.shape[:2]
+    f = dout.shape[1]
+    per_group = c // groups * geom.taps
+    pixels = geom.out_size[0] * geom.out_size[1]
+    delta = dout.reshape(n, groups, f // groups, pixels)
+    kernel_shape = (f, c // groups) + geom.kernel
+    if _is_pointwise(geom):
+        cols = padded.reshape(n, groups, per_group, pixels)
+        return np.matmul(delta, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(kernel_shape)
+    grad = np.zeros((groups, f // groups, per_group), dtype=padded.dtype)
+    item_bytes = c * geom.taps * pixels * padded.itemsize
+    buffer = None
+    for chunk in batch_chunks(n, item_bytes):
+        cols = im2col(padded[chunk], geom, buffer)
+        buffer = cols if buffer is None else buffer
+        b = cols.shape[0]
+        products = np.matmul(delta[chunk], cols.reshape(b, groups, per_group, pixels).transpose(0, 1, 3, 2))
+        grad += products.sum(axis=0)
+    return grad.reshape(kernel_shape)
+
+
+def correlate_input_grad(dout: np.ndarray, weight: np.ndarray, geom: WindowGeometry, padded_shape,
+                         groups: int = 1) -> np.ndarray:
+    """``∂L/∂a`` for the padded input: ``col2im(Wᵀ δ)``.
+
+    Each window's gradient ``Wᵀ δ[n, :, h, w]`` is added back onto the pixels
+    the window read (overlapping windows sum). This is also the forward
+    product of the transposed convolution.
+
+    Returns an array of ``padded_shape`` = ``(N, C, H_pad, W_pad)``.
+    """
+    n, c = padded_shape[:2]
+    f = weight.shape[0]
+    per_group = c // groups * geom.taps
+    pixels = geom.out_size[0] * geom.out_size[1]
+    w_t = weight.reshape(groups, f // groups, per_group).transpose(0, 2, 1)
+    delta = dout.reshape(n, groups, f // groups, pixels)
+    if _is_pointwise(geom):
+        return np.matmul(w_t, delta).reshape(padded_shape)
+    dpadded = np.zeros(padded_shape, dtype=dout.dtype)
+    item_bytes = c * geom.taps * pixels * dout.itemsize
+    buffer = None
+    for chunk in batch_chunks(n, item_bytes):
+        b = chunk.stop - chunk.start
+        if buffer is None:
+            buffer = np.empty((b, groups, per_group, pixels), dtype=dout.dtype)
+        cols = np.matmul(w_t, delta[chunk], out=buffer[:b])
+        col2im_add(cols.reshape(b, c * geom.taps, pixels), dpadded[chunk], geom)
+    return dpadded
+
+
+# ---------------------------------------------------------------------- kernel pair
+def conv2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride=1, padding=0,
+                   dilation=1, groups: int = 1, padding_mode: str = "zeros"):
+    """2-D cross-correlation ``z = W ⋆ a + b`` over an NCHW batch.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    weight : ndarray, shape (F, C/groups, kh, kw)
+    bias : ndarray, shape (F,), or None
+    stride, dilation : int or pair
+    padding : int, pair, 'same' or 'valid'
+    groups : int
+        Channels and filters split into ``groups`` independent convolutions.
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}
+
+    Returns
+    -------
+    out : ndarray, shape (N, F, H_out, W_out)
+        ``H_out = ⌊(H + p_top + p_bottom − d_h(kh − 1) − 1) / s_h⌋ + 1``, same for W.
+    cache : tuple for :func:`conv2d_backward`
+
+    Notes
+    -----
+    .. math::
+        z[n, f, h, w] = b_f + \\sum_{c, i, j} W[f, c, i, j] \\, a[n, c, h s_h + i d_h, w s_w + j d_w]
+    """
+    owner = "conv2d_forward"
+    stride = as_pair(stride, "stride", owner)
+    dilation = as_pair(dilation, "dilation", owner)
+    pads = resolve_padding(padding, weight.shape[2:], stride, dilation, owner)
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"{owner}: unknown padding_mode '{padding_mode}'; valid: {', '.join(PADDING_MODES)}")
+    geom = conv_geometry(x.shape, weight.shape, stride, pads, dilation, groups, owner)
+    padded = pad_images(x, pads, padding_mode)
+    out = correlate(padded, weight, geom, groups, bias)
+    return out, (padded, weight, geom, groups, padding_mode, bias is not None)
+
+
+def conv2d_backward(dout: np.ndarray, cache, need_input_grad: bool = True):
+    """Gradients of the cross-correlation, with δ = ∂L/∂z (``dout``).
+
+    .. math::
+        ∂L/∂W[f, c, i, j] = \\sum_{n, h, w} δ[n, f, h, w] \\, a[n, c, h s_h + i d_h, w s_w + j d_w]
+
+        ∂L/∂a[n, c, y, x] = \\sum_{f, i, j \\,:\\, y = h s_h + i d_h,\\; x = w s_w + j d_w} W[f, c, i, j] \\, δ[n, f, h, w]
+
+        ∂L/∂b_f = \\sum_{n, h, w} δ[n, f, h, w]
+
+    The input gradient is the *transposed convolution* of δ with the same
+    weights (``col2im(Wᵀ δ)``); the padding border's share is then dropped
+    (zero padding) or added back onto the pixels it copied.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, F, H_out, W_out)
+    cache : tuple from :func:`conv2d_forward`
+    need_input_grad : bool
+        ``False`` skips ∂L/∂x (returned as None), e.g. for a first layer.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W), or None
+    dweight : ndarray, shape (F, C/groups, kh, kw)
+    dbias : ndarray, shape (F,), or None
+    """
+    padded, weight, geom, groups, padding_mode, has_bias = cache
+    dweight = correlate_weight_grad(padded, dout, geom, groups)
+    dbias = dout.sum(axis=(0, 2, 3)) if has_bias else None
+    dx = None
+    if need_input_grad:
+        dpadded = correlate_input_grad(dout, weight, geom, padded.shape, groups)
+        dx = unpad_gradient(dpadded, geom.pads, geom.in_size, padding_mode)
+    return dx, dweight, dbias
+
+
+# ---------------------------------------------------------------------- module
+class Conv2d(Module):
+    """2-D convolution layer (a cross-correlation, as in every library; see the module docstring).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        ``C`` and the number of filters ``F``; both divisible by ``groups``.
+    kernel_size, stride, dilation : int or pair
+    padding : int, pair, 'same' or 'valid'
+        ``'same'`` (stride 1) keeps ``H × W``; an odd total padding puts the
+        extra row/column at the bottom/right, as PyTorch.
+    groups : int
+        ``groups = in_channels`` is a depthwise convolution.
+    bias : bool
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}
+    init : str or callable
+        Weight initialization from ``nndl.nn.init.WEIGHT_INITS``; default
+        ``'he_uniform'`` (``U(±√(6/fan_in))``, ``fan_in = C/groups · kh · kw``,
+        bias 0), ``'pytorch'`` reproduces ``torch.nn.Conv2d``'s.
+    rng : Generator, int or None
+    dtype : float32 or float64
+
+    Shapes
+    ------
+    input (N, C, H, W) -> output (N, F, H_out, W_out) with
+    ``H_out = ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1``. State dict: ``weight``
+    (F, C/groups, kh, kw), ``bias`` (F,). Parameters: ``F · (C/groups · kh · kw + 1)``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", init="he_uniform", rng=None,
+                 dtype=np.float32):
+        super().__init__(dtype)
+        owner = "Conv2d"
+        self.in_channels, self.out_channels, self.groups = _check_channels(in_channels, out_channels, groups, owner)
+        self.kernel_size = as_pair(kernel_size, "kernel_size", owner)
+        self.stride = as_pair(stride, "stride", owner)
+        self.dilation = as_pair(dilation, "dilation", owner)
+        self.padding = padding if isinstance(padding, str) else as_pair(padding, "padding", owner, minimum=0)
+        self._pads = resolve_padding(self.padding, self.kernel_size, self.stride, self.dilation, owner)
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"{owner}: unknown padding_mode '{padding_mode}'; valid: {', '.join(PADDING_MODES)}")
+        self.padding_mode = padding_mode
+        weight_shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        weight, bias_value = init_weight_and_bias(init, weight_shape, (self.out_channels,) if bias else None, rng,
+                                                  self.dtype)
+        self.weight = Parameter(weight)
+        self.bias = Parameter(bias_value) if bias else None
+        self._cache = None
+
+    def _geometry(self, shape) -> WindowGeometry:
+        return conv_geometry(tuple(shape), self.weight.shape, self.stride, self._pads, self.dilation, self.groups,
+                             self.describe())
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check_input(x, match_dtype=True)
+        geom = self._geometry(x.shape)
+        padded = pad_images(x, self._pads, self.padding_mode)
+        bias = None if self.bias is None else self.bias.data
+        out = correlate(padded, self.weight.data, geom, self.groups, bias)
+        self._cache = (padded, self.weight.data, geom, self.groups, self.padding_mode, bias is not None)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        cache = self._saved()
+        need_weight = self.weight.requires_grad
+        padded, weight, geom, groups, padding_mode, has_bias = cache
+        if dout.shape != (padded.shape[0], self.out_channels) + geom.out_size:
+            raise ValueError(f"{self.describe()}: expected a gradient of shape "
+                             f"{(padded.shape[0], self.out_channels) + geom.out_size}, got {dout.shape}")
+        if need_weight:
+            self.weight.accumulate_grad(correlate_weight_grad(padded, dout, geom, groups))
+        if self.bias is not None:
+            self.bias.accumulate_grad(dout.sum(axis=(0, 2, 3)))
+        dpadded = correlate_input_grad(dout, weight, geom, padded.shape, groups)
+        return unpad_gradient(dpadded, geom.pads, geom.in_size, padding_mode)
+
+    def output_shape(self, input_shape):
+        geom = self._geometry(input_shape)
+        return (input_shape[0], self.out_channels) + geom.out_size
+
+    def extra_repr(self) -> str:
+        return conv_extra_repr(self)
+
+
+def _check_channels(in_channels, out_channels, groups, owner: str):
+    values = []
+    for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+        values.append(int(value))
+    in_channels, out_channels, groups = values
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{owner}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
+                         f"divisible by groups ({groups})")
+    return in_channels, out_channels, groups
+
+
+def conv_extra_repr(layer) -> str:
+    """PyTorch-style summary: only the arguments that differ from their defaults are shown."""
+    text = f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, stride={layer.stride}"
+    if layer.padding != (0, 0):
+        text += f", padding={layer.padding}"
+    if layer.dilation != (1, 1):
+        text += f", dilation={layer.dilation}"
+    output_padding = getattr(layer, "output_padding", (0, 0))
+    if output_padding != (0, 0):
+        text += f", output_padding={output_padding}"
+    if layer.groups != 1:
+        text += f", groups={layer.groups}"
+    if layer.bias is None:
+        text += ", bias=False"
+    if getattr(layer, "padding_mode", "zeros") != "zeros":
+        text += f", padding_mode={layer.padding_mode}"
+    return text

@@ -1,0 +1,221 @@
+"""Sliding windows over NCHW images: sizes, padding, im2col and col2im.
+
+Shared by convolution, transposed convolution and pooling. A layer with
+kernel ``k``, stride ``s``, dilation ``d`` and padding ``p_before + p_after``
+maps a spatial size ``n`` to
+
+.. math::
+    n_{out} = \\left\\lfloor \\frac{n + p_{before} + p_{after} - d (k - 1) - 1}{s} \\right\\rfloor + 1
+
+which is the notes' ``⌊(n + 2p − f)/s⌋ + 1`` with the dilated kernel size
+``f = d(k − 1) + 1``. The window of output position ``(h, w)`` starts at
+``(h s, w s)`` in the padded image; its tap ``(i, j)`` reads row ``h s + i d``
+and column ``w s + j d``.
+
+*im2col* copies every window into a column so that a convolution becomes one
+matrix product; *col2im* is its adjoint: it adds every column back onto the
+pixels it was read from (overlapping windows add up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+# Column buffers are built a batch chunk at a time, at most this many bytes
+# per chunk: small enough to stay in the CPU cache between the copy and the
+# matrix product that reads it (and to avoid page faults on fresh memory),
+# large enough that the Python loop over chunks costs nothing. Measured on
+# the LeNet-5 and CIFAR benchmarks (benchmarks/RESULTS.md).
+COLUMN_CHUNK_BYTES = 4 * 2**20
+
+PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+"""PyTorch's ``padding_mode`` names and the matching ``np.pad`` modes."""
+
+
+def as_pair(value, name: str, owner: str, minimum: int = 1) -> tuple[int, int]:
+    """``value`` as a ``(height, width)`` pair of ints ``>= minimum`` (an int means both)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        pair = (int(value), int(value))
+    elif (isinstance(value, (tuple, list)) and len(value) == 2
+          and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise TypeError(f"{owner}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{owner}: {name} must be >= {minimum}, got {value!r}")
+    return pair
+
+
+def output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int = 1,
+                ceil_mode: bool = False) -> int:
+    """Output length along one axis (see the module docstring); ``<= 0`` means the window does not fit."""
+    span = size + pad_before + pad_after - dilation * (kernel - 1) - 1
+    if span < 0:
+        return 0
+    return -(-span // stride) + 1 if ceil_mode else span // stride + 1
+
+
+@dataclass(frozen=True)
+class WindowGeometry:
+    """Where the windows of one layer sit on an image.
+
+    ``pads`` is ``(top, bottom, left, right)``; ``in_size`` the unpadded
+    ``(H, W)``; ``out_size`` the number of windows ``(H_out, W_out)``.
+    """
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    pads: tuple[int, int, int, int]
+    in_size: tuple[int, int]
+    out_size: tuple[int, int]
+
+    @property
+    def padded_size(self) -> tuple[int, int]:
+        top, bottom, left, right = self.pads
+        return self.in_size[0] + top + bottom, self.in_size[1] + left + right
+
+    @property
+    def taps(self) -> int:
+        return self.kernel[0] * self.kernel[1]
+
+    @property
+    def has_padding(self) -> bool:
+        return any(self.pads)
+
+    def tap_slices(self, i: int, j: int) -> tuple[slice, slice]:
+        """Row and column slices of the padded image read by tap ``(i, j)`` of every window."""
+        (sh, sw), (dh, dw), (ho, wo) = self.stride, self.dilation, self.out_size
+        return (slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
+                slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+
+    def windows_overlap(self) -> bool:
+        """True when some pixel belongs to two windows (its gradient must be summed)."""
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        return dh * (kh - 1) + 1 > sh or dw * (kw - 1) + 1 > sw
+
+
+def make_geometry(in_size, kernel, stride, dilation, pads, owner: str, input_shape=None,
+                  ceil_mode: bool = False) -> WindowGeometry:
+    """Build the geometry and raise a ValueError naming ``owner`` when the (dilated) kernel does not fit."""
+    top, bottom, left, right = pads
+    out_h = output_size(in_size[0], kernel[0], stride[0], top, bottom, dilation[0], ceil_mode)
+    out_w = output_size(in_size[1], kernel[1], stride[1], left, right, dilation[1], ceil_mode)
+    if out_h < 1 or out_w < 1:
+        eff = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
+        padded = (in_size[0] + top + bottom, in_size[1] + left + right)
+        shape = tuple(input_shape) if input_shape is not None else tuple(in_size)
+        raise ValueError(f"{owner}: input of shape {shape} is padded to {padded[0]}x{padded[1]}, smaller than "
+                         f"the (dilated) kernel {eff[0]}x{eff[1]}")
+    return WindowGeometry(tuple(kernel), tuple(stride), tuple(dilation), tuple(pads), tuple(in_size), (out_h, out_w))
+
+
+# ---------------------------------------------------------------------- padding
+def pad_images(x: np.ndarray, pads, mode: str = "zeros", value: float = 0.0) -> np.ndarray:
+    """Pad the last two axes of ``x`` by ``pads = (top, bottom, left, right)``.
+
+    ``mode`` is a PyTorch ``padding_mode``: ``'zeros'`` (fill with ``value``),
+    ``'reflect'``, ``'replicate'`` or ``'circular'``. Returns ``x`` itself
+    when there is nothing to pad.
+    """
+    top, bottom, left, right = pads
+    if not any(pads):
+        return x
+    h, w = x.shape[-2:]
+    if mode == "zeros":
+        # Faster than np.pad: one allocation and one block copy.
+        padded = np.full(x.shape[:-2] + (h + top + bottom, w + left + right), value, dtype=x.dtype)
+        padded[..., top:top + h, left:left + w] = x
+        return padded
+    rows, cols = _pad_sources(h, w, pads, mode)
+    return x[..., rows[:, None], cols[None, :]]
+
+
+def unpad_gradient(dpadded: np.ndarray, pads, in_size, mode: str = "zeros") -> np.ndarray:
+    """Adjoint of :func:`pad_images`: ∂L/∂x from ∂L/∂(padded x).
+
+    Zero padding just drops the border. The other modes copy pixel
+    ``source(r)`` to padded row ``r``, so the border's gradient is added back
+    onto its source pixels: ``dx = Rᵀ · dpadded · C`` with the one-hot
+    source matrices ``R`` (rows) and ``C`` (columns).
+    """
+    top, bottom, left, right = pads
+    h, w = in_size
+    if not any(pads):
+        return dpadded
+    if mode == "zeros":
+        return np.ascontiguousarray(dpadded[..., top:top + h, left:left + w])
+    rows, cols = _pad_sources(h, w, pads, mode)
+    row_matrix = np.zeros((rows.size, h), dtype=dpadded.dtype)
+    row_matrix[np.arange(rows.size), rows] = 1
+    col_matrix = np.zeros((cols.size, w), dtype=dpadded.dtype)
+    col_matrix[np.arange(cols.size), cols] = 1
+    return row_matrix.T @ dpadded @ col_matrix
+
+
+def _pad_sources(h: int, w: int, pads, mode: str):
+    """For each padded row and column, the index of the input row/column it copies."""
+    top, bottom, left, right = pads
+    if mode == "reflect" and (max(top, bottom) >= h or max(left, right) >= w):
+        raise ValueError(f"reflect padding {pads} must be smaller than the input size {(h, w)}")
+    if mode == "circular" and (max(top, bottom) > h or max(left, right) > w):
+        raise ValueError(f"circular padding {pads} must not exceed the input size {(h, w)}")
+    np_mode = PADDING_MODES[mode]
+    return np.pad(np.arange(h), (top, bottom), mode=np_mode), np.pad(np.arange(w), (left, right), mode=np_mode)
+
+
+# ---------------------------------------------------------------------- im2col / col2im
+def window_view(padded: np.ndarray, geom: WindowGeometry) -> np.ndarray:
+    """Read-only view ``(N, C, kh, kw, H_out, W_out)`` of every window tap (no copy).
+
+    ``view[n, c, i, j, h, w] = padded[n, c, h·s_h + i·d_h, w·s_w + j·d_w]``.
+    """
+    n, c = padded.shape[:2]
+    s_n, s_c, s_h, s_w = padded.strides
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geom.kernel, geom.stride, geom.dilation, geom.out_size
+    return as_strided(padded, shape=(n, c, kh, kw, ho, wo),
+                      strides=(s_n, s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w), writeable=False)
+
+
+def im2col(padded: np.ndarray, geom: WindowGeometry, out: np.ndarray | None = None) -> np.ndarray:
+    """Columns ``(N, C·kh·kw, H_out·W_out)``: row ``(c, i, j)`` holds tap ``(i, j)`` of channel ``c``.
+
+    The layout is the one the matrix product ``W (F, C·kh·kw) @ cols`` wants,
+    giving the output directly in NCHW order. ``out`` (a C-contiguous buffer
+    of at least that size) avoids an allocation.
+    """
+    n, c = padded.shape[:2]
+    (kh, kw), (ho, wo) = geom.kernel, geom.out_size
+    size = n * c * kh * kw * ho * wo
+    cols = np.empty(size, dtype=padded.dtype) if out is None else out.reshape(-1)[:size]
+    np.copyto(cols.reshape(n, c, kh, kw, ho, wo), window_view(padded, geom))
+    return cols.reshape(n, c * kh * kw, ho * wo)
+
+
+def col2im_add(cols: np.ndarray, padded_grad: np.ndarray, geom: WindowGeometry) -> None:
+    """Adjoint of :func:`im2col`: add every column entry onto the pixel it was read from.
+
+    ``cols`` has shape ``(N, C·kh·kw, H_out·W_out)``; ``padded_grad``
+    ``(N, C, H_pad, W_pad)`` is updated in place. One strided add per kernel
+    tap (``np.add.at`` would be an order of magnitude slower).
+    """
+    n, c = padded_grad.shape[:2]
+    (kh, kw), (ho, wo) = geom.kernel, geom.out_size
+    taps = cols.reshape(n, c, kh, kw, ho, wo)
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = geom.tap_slices(i, j)
+            padded_grad[:, :, rows, columns] += taps[:, :, i, j]
+
+
+def batch_chunks(batch: int, bytes_per_item: int, budget: int = COLUMN_CHUNK_BYTES):
+    """Yield ``slice``s splitting ``range(batch)`` so each chunk's buffer stays within ``budget`` bytes.
+
+    A single item larger than the budget gets a chunk of its own.
+    """
+    step = max(1, budget // max(1, bytes_per_item))
+    for start in range(0, batch, step):
+        yield slice(start, min(batch, start + step))

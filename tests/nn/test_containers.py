@@ -1,0 +1,216 @@
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch
+
+from nndl import nn
+from nndl.check import gradcheck
+from tests.layer_checks import GRAD_TOL, assert_torch_parity, check_layer, load_into_torch
+
+
+class Tanh(nn.Module):
+    """A minimal activation for these tests (keeps them independent of the activation modules)."""
+
+    def forward(self, x):
+        self._cache = np.tanh(x)
+        return self._cache
+
+    def backward(self, dout):
+        return dout * (1.0 - self._saved() ** 2)
+
+    def output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+class TorchResidual(torch.nn.Module):
+    def __init__(self, block, shortcut=None):
+        super().__init__()
+        self.block = block
+        self.shortcut = shortcut
+
+    def forward(self, x):
+        return self.block(x) + (x if self.shortcut is None else self.shortcut(x))
+
+
+class TorchConcat(torch.nn.Module):
+    def __init__(self, *branches, axis=1):
+        super().__init__()
+        for i, branch in enumerate(branches):
+            self.add_module(str(i), branch)
+        self.axis = axis
+
+    def forward(self, x):
+        return torch.cat([branch(x) for branch in self.children()], dim=self.axis)
+
+
+def linear(i, o, seed):
+    layer = nn.Linear(i, o, rng=seed, dtype=np.float64)
+    layer.bias.data[...] = np.random.default_rng(seed).standard_normal(o)
+    return layer
+
+
+def check_container(module, torch_module, shape, train=True):
+    module.train(train)
+    errors = check_layer(module, shape)
+    x = np.random.default_rng(1).standard_normal(shape)
+    assert_torch_parity(module, torch_module, x, train=train)
+    return errors
+
+
+def test_residual_identity_shortcut_gradients_and_torch_parity():
+    block = nn.Sequential(linear(4, 4, 0), Tanh(), linear(4, 4, 1))
+    torch_block = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Tanh(), torch.nn.Linear(4, 4))
+    errors = check_container(nn.Residual(block), TorchResidual(torch_block), (3, 4))
+    assert set(errors) == {"input", "block.0.weight", "block.0.bias", "block.2.weight", "block.2.bias"}
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_residual_projection_shortcut_with_batchnorm(train):
+    block = nn.Sequential(linear(4, 6, 0), nn.BatchNorm1d(6, dtype=np.float64), Tanh(), linear(6, 6, 1))
+    shortcut = nn.Sequential(linear(4, 6, 2), nn.BatchNorm1d(6, dtype=np.float64))
+    torch_block = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6), torch.nn.Tanh(),
+                                      torch.nn.Linear(6, 6))
+    torch_shortcut = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6))
+    module = nn.Residual(block, shortcut)
+    assert module.output_shape((5, 4)) == (5, 6)
+    check_container(module, TorchResidual(torch_block, torch_shortcut), (5, 4), train=train)
+
+
+def test_residual_gradient_highway():
+    # A block with zero weights passes δ through the identity path unchanged: ∂L/∂x = 0 + δ.
+    block = nn.Sequential(linear(3, 3, 0), Tanh(), linear(3, 3, 1))
+    block[2].weight.data[...] = 0.0
+    module = nn.Residual(block)
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    module(x)
+    dout = np.random.default_rng(1).standard_normal((2, 3))
+    np.testing.assert_array_equal(module.backward(dout), dout)
+
+
+def test_residual_state_dict_keys_repr_and_shape_error():
+    module = nn.Residual(nn.Sequential(linear(4, 3, 0)), shortcut=linear(4, 3, 1))
+    torch_module = TorchResidual(torch.nn.Sequential(torch.nn.Linear(4, 3)), torch.nn.Linear(4, 3))
+    assert list(module.state_dict()) == list(torch_module.state_dict()) == [
+        "block.0.weight", "block.0.bias", "shortcut.weight", "shortcut.bias"]
+    assert repr(module).splitlines()[:3] == ["Residual(", "  (block): Sequential(",
+                                             "    (0): Linear(in_features=4, out_features=3, bias=True)"]
+    bad = nn.Residual(nn.Linear(4, 3))
+    expected = (r"Residual: block Linear\(in_features=4, out_features=3, bias=True\) output shape \(2, 3\) "
+                r"differs from identity output shape \(2, 4\)")
+    with pytest.raises(ValueError, match=expected):
+        bad(np.zeros((2, 4), dtype=np.float32))
+    with pytest.raises(ValueError, match=expected):
+        bad.output_shape((2, 4))
+
+
+@pytest.mark.parametrize("axis, shape", [(1, (3, 4)), (-1, (2, 3, 4)), (2, (2, 3, 4))])
+def test_concat_gradients_and_torch_parity(axis, shape):
+    module = nn.Concat(linear(4, 3, 0), nn.Identity(), nn.Sequential(linear(4, 2, 1), Tanh()), axis=axis)
+    torch_module = TorchConcat(torch.nn.Linear(4, 3), torch.nn.Identity(),
+                               torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.Tanh()), axis=axis)
+    errors = check_container(module, torch_module, shape)
+    assert set(errors) == {"input", "0.weight", "0.bias", "2.0.weight", "2.0.bias"}
+    assert module.output_shape(shape) == shape[:-1] + (9,)
+
+
+def test_concat_dense_layer_along_channels():
+    # DenseNet: keep the input, append F's new features; F here is BN -> tanh -> linear along axis 1.
+    features = nn.Sequential(nn.BatchNorm1d(3, dtype=np.float64), Tanh(), linear(3, 2, 0))
+    module = nn.Concat(nn.Identity(), features)
+    torch_module = TorchConcat(torch.nn.Identity(), torch.nn.Sequential(
+        torch.nn.BatchNorm1d(3), torch.nn.Tanh(), torch.nn.Linear(3, 2)))
+    check_container(module, torch_module, (4, 3))
+    assert module.output_shape((4, 3)) == (4, 5)
+
+
+def test_concat_named_branches_and_shape_error():
+    module = nn.Concat(OrderedDict(branch1=linear(4, 3, 0), branch2=linear(4, 2, 1)))
+    assert list(module.state_dict()) == ["branch1.weight", "branch1.bias", "branch2.weight", "branch2.bias"]
+    assert repr(module).startswith("Concat(axis=1\n  (branch1): Linear(")
+    bad = nn.Concat(nn.Linear(4, 3), nn.Linear(4, 2), axis=0)
+    expected = (r"Concat: branch outputs must agree on every axis except 0; got "
+                r"'0' Linear\(in_features=4, out_features=3, bias=True\) -> \(2, 3\), "
+                r"'1' Linear\(in_features=4, out_features=2, bias=True\) -> \(2, 2\)")
+    with pytest.raises(ValueError, match=expected):
+        bad(np.zeros((2, 4), dtype=np.float32))
+    with pytest.raises(ValueError, match=expected):
+        bad.output_shape((2, 4))
+
+
+def test_shared_parameter_accumulates_gradients_from_both_branches():
+    first, second = linear(4, 3, 0), linear(4, 3, 1)
+    second.weight = first.weight  # one weight, two uses
+    module = nn.Concat(first, second)
+    torch_first, torch_second = torch.nn.Linear(4, 3), torch.nn.Linear(4, 3)
+    torch_second.weight = torch_first.weight
+    torch_module = TorchConcat(torch_first, torch_second)
+    errors = check_container(module, torch_module, (2, 4))
+    assert set(errors) == {"input", "0.weight", "0.bias", "1.bias"}
+    # The shared weight's gradient is the sum over its two uses: δ₁ᵀx + δ₂ᵀx.
+    x = np.random.default_rng(2).standard_normal((2, 4))
+    out = module(x)
+    dout = np.random.default_rng(3).standard_normal(out.shape)
+    module.zero_grad()
+    module.backward(dout)
+    np.testing.assert_allclose(first.weight.grad, dout[:, :3].T @ x + dout[:, 3:].T @ x)
+
+
+def test_parallel_heads_gradients_and_torch_parity():
+    heads = nn.Parallel(linear(4, 3, 0), nn.Sequential(linear(4, 2, 1), Tanh()))
+    errors = gradcheck(heads, np.random.default_rng(0).standard_normal((3, 4)))
+    assert max(errors.values()) < GRAD_TOL and set(errors) == {"input", "0.weight", "0.bias", "1.0.weight", "1.0.bias"}
+    assert heads.output_shape((3, 4)) == ((3, 3), (3, 2))
+
+    torch_heads = torch.nn.ModuleDict({"0": torch.nn.Linear(4, 3),
+                                       "1": torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.Tanh())})
+    load_into_torch(heads, torch_heads)
+    x = np.random.default_rng(1).standard_normal((3, 4))
+    tx = torch.tensor(x, requires_grad=True)
+    outs = heads(x)
+    torch_outs = [torch_heads["0"](tx), torch_heads["1"](tx)]
+    assert isinstance(outs, tuple) and len(outs) == 2
+    for out, torch_out in zip(outs, torch_outs):
+        np.testing.assert_allclose(out, torch_out.detach().numpy(), rtol=1e-6)
+    # Multi-task loss L = 0.7·L₁ + 0.3·L₂: each head gets its own weighted gradient.
+    douts = tuple(np.random.default_rng(2 + i).standard_normal(o.shape) for i, o in enumerate(outs))
+    dx = heads.backward((0.7 * douts[0], 0.3 * douts[1]))
+    (0.7 * (torch_outs[0] * torch.from_numpy(douts[0])).sum()
+     + 0.3 * (torch_outs[1] * torch.from_numpy(douts[1])).sum()).backward()
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-6)
+    torch_params = dict(torch_heads.named_parameters())
+    for name, param in heads.named_parameters():
+        np.testing.assert_allclose(param.grad, torch_params[name].grad.numpy(), rtol=1e-6)
+
+
+def test_parallel_head_without_loss_and_wrong_gradient_count():
+    heads = nn.Parallel(linear(4, 3, 0), linear(4, 2, 1))
+    x = np.random.default_rng(0).standard_normal((2, 4))
+    heads(x)
+    dout = np.ones((2, 3))
+    np.testing.assert_allclose(heads.backward((dout, None)), dout @ heads[0].weight.data)
+    assert heads[1].weight.grad is None
+    np.testing.assert_array_equal(heads.backward((None, None)), np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"Parallel: backward expects a tuple of 2 gradients .* got tuple of length 1"):
+        heads.backward((dout,))
+    with pytest.raises(ValueError, match="got ndarray"):
+        heads.backward(dout)
+
+
+def test_same_module_twice_is_refused():
+    layer = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="branches '0' and '1' are the same module instance"):
+        nn.Concat(layer, layer)
+    with pytest.raises(ValueError, match="same module instance"):
+        nn.Residual(layer, layer)
+    with pytest.raises(TypeError, match="branch '1' must be a Module"):
+        nn.Parallel(layer, "head")
+
+
+def test_modes_reach_children():
+    module = nn.Residual(nn.Sequential(nn.Dropout(0.5, rng=0)))
+    module.eval()
+    x = np.ones((2, 3), dtype=np.float32)
+    np.testing.assert_array_equal(module(x), 2 * x)
+    module.train()
+    assert module.block[0].training
