@@ -283,7 +283,8 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
 
     def predict(self, X) -> np.ndarray:
         """Label with the largest vote; ties go to the first class in ``classes_``."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        probabilities = self.predict_proba(X)  # checks fitted before classes_ is read
+        return self.classes_[np.argmax(probabilities, axis=1)]
 
 
 class KNeighborsRegressor(RegressorMixin, _KNeighborsBase):
@@ -306,7 +307,8 @@ class KNeighborsRegressor(RegressorMixin, _KNeighborsBase):
     def predict(self, X) -> np.ndarray:
         """Shape (M,) or (M, n_outputs) as ``y`` was."""
         if self.weights == "uniform":
-            return self.y_fit_[self.kneighbors(X, return_distance=False)].mean(axis=1)
+            indices = self.kneighbors(X, return_distance=False)
+            return self.y_fit_[indices].mean(axis=1)
         distances, indices = self.kneighbors(X)
         weights = self._neighbour_weights(distances)
         weights = weights / weights.sum(axis=1, keepdims=True)

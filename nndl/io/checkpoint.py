@@ -56,6 +56,11 @@ class Checkpoint:
     config: dict | None = None
 
 
+def _contiguous(array: np.ndarray) -> np.ndarray:
+    # Not np.ascontiguousarray: it turns 0-d arrays (num_batches_tracked) into shape (1,).
+    return array if array.flags.c_contiguous else array.copy(order="C")
+
+
 def _generator_state(rng: np.random.Generator) -> dict:
     return rng.bit_generator.state
 
@@ -84,7 +89,7 @@ def _split_optimizer_state(state: dict) -> tuple[dict[str, np.ndarray], dict]:
     for index, buffers in state["state"].items():
         for name, value in buffers.items():
             if isinstance(value, np.ndarray):
-                tensors[f"{OPTIMIZER_PREFIX}{index}.{name}"] = np.ascontiguousarray(value)
+                tensors[f"{OPTIMIZER_PREFIX}{index}.{name}"] = _contiguous(value)
             else:
                 scalars.setdefault(str(index), {})[name] = value.item() if isinstance(value, np.generic) else value
     return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
@@ -118,7 +123,7 @@ def save(model: Module, path, optimizer=None, epoch: int | None = None, rng: np.
         Any JSON-serializable values.
     """
     path = os.fspath(path)
-    tensors = {k: np.ascontiguousarray(v) for k, v in model.state_dict().items()}
+    tensors = {k: _contiguous(v) for k, v in model.state_dict().items()}
     metadata = {"format": FORMAT, "version": VERSION, "dtype": np.dtype(model.dtype).name}
     try:
         metadata["model_config"] = json.dumps(to_config(model))

@@ -5,6 +5,8 @@ from nndl.nn.activation import (Sigmoid, Softplus, Step, Tanh, sigmoid_backward,
                                 softplus_forward, step_backward, step_forward, tanh_backward, tanh_forward)
 from nndl.nn.batchnorm import BatchNorm1d, BatchNorm2d, batchnorm_backward, batchnorm_forward
 from nndl.nn.containers import Concat, Parallel, Residual
+from nndl.nn.conv import Conv2d, conv2d_backward, conv2d_forward
+from nndl.nn.conv_transpose import ConvTranspose2d, conv_transpose2d_backward, conv_transpose2d_forward
 from nndl.nn.dropout import Dropout, Dropout2d, dropout_backward, dropout_forward, dropout_mask
 from nndl.nn.layernorm import LayerNorm, layernorm_backward, layernorm_forward
 from nndl.nn.lrn import LocalResponseNorm, lrn_backward, lrn_forward
@@ -17,6 +19,8 @@ from nndl.nn.loss_softmax import NLLLoss, SoftmaxCrossEntropy
 from nndl.nn.maxout import Maxout, maxout_backward, maxout_forward
 from nndl.nn.module import Module, StateDictError
 from nndl.nn.parameter import Parameter
+from nndl.nn.pool import (AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, MaxPool2d, avg_pool2d_backward,
+                          avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward, max_pool2d_indices)
 from nndl.nn.prelu import PReLU, prelu_backward, prelu_forward
 from nndl.nn.rectifier import (ELU, LeakyReLU, ReLU, elu_backward, elu_forward, leaky_relu_backward,
                                leaky_relu_forward, relu_backward, relu_forward)
@@ -25,8 +29,13 @@ from nndl.nn.reshape import Flatten, Identity
 from nndl.nn.sequential import Sequential
 from nndl.nn.softmax import (LogSoftmax, Softmax, log_softmax, log_softmax_backward, log_softmax_forward, softmax,
                              softmax_backward, softmax_forward)
+from nndl.nn.unpool import MaxUnpool2d, Upsample
 
 __all__ = [
+    "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "ConvTranspose2d", "GlobalAvgPool2d", "MaxPool2d", "MaxUnpool2d",
+    "Upsample", "avg_pool2d_backward", "avg_pool2d_forward", "conv2d_backward", "conv2d_forward",
+    "conv_transpose2d_backward", "conv_transpose2d_forward", "max_pool2d_backward", "max_pool2d_forward",
+    "max_pool2d_indices",
     "ELU", "LeakyReLU", "LogSoftmax", "Maxout", "PReLU", "ReLU", "Sigmoid", "Softmax", "Softplus", "Step", "Tanh",
     "elu_backward", "elu_forward", "leaky_relu_backward", "leaky_relu_forward", "log_softmax", "log_softmax_backward",
     "log_softmax_forward", "maxout_backward", "maxout_forward", "prelu_backward", "prelu_forward", "relu_backward",

@@ -195,6 +195,10 @@ class Concat(Module):
     def forward(self, x):
         outs = [branch(x) for branch in self._modules.values()]
         axis = self._check_agree([o.shape for o in outs])
+        if len({o.dtype for o in outs}) > 1:
+            listing = ", ".join(f"'{name}' -> {o.dtype}" for name, o in zip(self._modules, outs))
+            raise TypeError(f"Concat: branch outputs have different dtypes ({listing}); "
+                            f"concatenating would convert them silently")
         self._cache = np.cumsum([o.shape[axis] for o in outs])[:-1]
         return np.concatenate(outs, axis=axis)
 

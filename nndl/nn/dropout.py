@@ -67,18 +67,19 @@ class _DropoutBase(Module):
         x = self._check_input(x, min_ndim=1)
         self._check_shape(x.shape)
         if not self.training or self.drop_prob == 0.0:
-            self._cache = ("identity", x.shape)
+            self._cache = (None, x.shape)
             return x
         mask = dropout_mask(self._mask_shape(x), self.drop_prob, self.rng, x.dtype)
         out, mask = dropout_forward(x, mask)
-        self._cache = ("mask", mask)
+        self._cache = (mask, x.shape)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        kind, value = self._saved()
-        if kind == "identity":
-            return dout
-        return dropout_backward(dout, value)
+        mask, shape = self._saved()
+        if dout.shape != shape:
+            # The mask would broadcast against a wrongly shaped gradient without complaint.
+            raise ValueError(f"{self.describe()}: gradient shape {dout.shape} differs from the output shape {shape}")
+        return dout if mask is None else dropout_backward(dout, mask)
 
     def _check_shape(self, shape) -> None:
         pass

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from nndl.nn.batchnorm import _rowwise_dot
+from nndl.nn.batchnorm import column_dot, row_dot
 from nndl.nn.module import Module
 from nndl.nn.parameter import Parameter
 
@@ -47,7 +47,7 @@ def layernorm_forward(x: np.ndarray, normalized_ndim: int, weight: np.ndarray | 
     width = x2.shape[1]
     mean = x2.sum(axis=1, keepdims=True) / width
     x_hat = x2 - mean
-    var = _rowwise_dot(x_hat, x_hat, axis=1)[:, None] / width
+    var = row_dot(x_hat, x_hat)[:, None] / width
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat *= inv_std
     # A new array even without γ: the caller may modify ``out``, the cache must not change.
@@ -79,11 +79,11 @@ def layernorm_backward(dout: np.ndarray, cache):
     x_hat, inv_std, weight, has_bias, param_shape, input_shape = cache
     d2 = dout.reshape(x_hat.shape)
     width = x_hat.shape[1]
-    dweight = _rowwise_dot(d2, x_hat, axis=0).reshape(param_shape) if weight is not None else None
+    dweight = column_dot(d2, x_hat).reshape(param_shape) if weight is not None else None
     dbias = d2.sum(axis=0).reshape(param_shape) if has_bias else None
     g = d2 * weight.reshape(-1) if weight is not None else d2
     g_mean = g.sum(axis=1, keepdims=True) / width
-    gx_mean = _rowwise_dot(g, x_hat, axis=1)[:, None] / width
+    gx_mean = row_dot(g, x_hat)[:, None] / width
     dx = g - g_mean
     dx -= x_hat * gx_mean
     dx *= inv_std
@@ -137,8 +137,8 @@ class LayerNorm(Module):
     def _check_shape(self, shape) -> None:
         n = len(self.normalized_shape)
         if len(shape) < n or tuple(shape[len(shape) - n:]) != self.normalized_shape:
-            raise ValueError(f"{self.describe()}: expected input of shape (*, {', '.join(map(str, self.normalized_shape))}),"
-                             f" got {tuple(shape)}")
+            trailing = ", ".join(map(str, self.normalized_shape))
+            raise ValueError(f"{self.describe()}: expected input of shape (*, {trailing}), got {tuple(shape)}")
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_input(x, match_dtype=self.elementwise_affine)
@@ -151,7 +151,8 @@ class LayerNorm(Module):
     def backward(self, dout: np.ndarray) -> np.ndarray:
         cache = self._saved()
         if dout.shape != cache[-1]:
-            raise ValueError(f"{self.describe()}: gradient shape {dout.shape} differs from the output shape {cache[-1]}")
+            raise ValueError(
+                f"{self.describe()}: gradient shape {dout.shape} differs from the output shape {cache[-1]}")
         dx, dweight, dbias = layernorm_backward(dout, cache)
         if self.weight is not None:
             self.weight.accumulate_grad(dweight)

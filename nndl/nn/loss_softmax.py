@@ -36,7 +36,8 @@ def _labels_1d(loss: Loss, labels: np.ndarray, shape: tuple[int, ...]) -> np.nda
 def _weighted_denominator(loss: Loss, label_weights: np.ndarray) -> float:
     total = float(np.sum(label_weights, dtype=np.float64))
     if total == 0:
-        raise ValueError(f"{loss.describe()}: the weights of the target classes sum to 0; the weighted mean is undefined")
+        raise ValueError(
+            f"{loss.describe()}: the weights of the target classes sum to 0; the weighted mean is undefined")
     return total
 
 

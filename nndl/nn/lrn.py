@@ -124,7 +124,11 @@ class LocalResponseNorm(Module):
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        return lrn_backward(dout, self._saved())
+        cache = self._saved()
+        if dout.shape != cache[0].shape:
+            raise ValueError(f"{self.describe()}: gradient shape {dout.shape} differs from the output shape "
+                             f"{cache[0].shape}")
+        return lrn_backward(dout, cache)
 
     def output_shape(self, input_shape):
         if len(input_shape) < 3:

@@ -147,7 +147,7 @@ def elu_forward(x: np.ndarray, alpha: float = 1.0):
 
 
 def elu_backward(dout: np.ndarray, cache):
-    """Gradient of ELU: ``∂L/∂z = δ`` where ``z > 0``, ``δ ⊙ α e^z`` elsewhere (``α`` at ``z = 0``, as PyTorch).
+    """Gradient of ELU: ``∂L/∂z = δ`` where ``z > 0``, ``δ ⊙ α e^z`` elsewhere (``α e^0 = α`` at ``z = 0``).
 
     ``α e^{min(z, 0)}`` is evaluated directly rather than as ``ELU(z) + α``,
     which loses relative accuracy to cancellation for very negative ``z``;

@@ -211,11 +211,13 @@ def col2im_add(cols: np.ndarray, padded_grad: np.ndarray, geom: WindowGeometry) 
             padded_grad[:, :, rows, columns] += taps[:, :, i, j]
 
 
-def batch_chunks(batch: int, bytes_per_item: int, budget: int = COLUMN_CHUNK_BYTES):
+def batch_chunks(batch: int, bytes_per_item: int, budget: int | None = None):
     """Yield ``slice``s splitting ``range(batch)`` so each chunk's buffer stays within ``budget`` bytes.
 
-    A single item larger than the budget gets a chunk of its own.
+    ``budget`` defaults to :data:`COLUMN_CHUNK_BYTES` (read at call time). A
+    single item larger than the budget gets a chunk of its own.
     """
+    budget = COLUMN_CHUNK_BYTES if budget is None else budget
     step = max(1, budget // max(1, bytes_per_item))
     for start in range(0, batch, step):
         yield slice(start, min(batch, start + step))

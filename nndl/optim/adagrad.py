@@ -107,5 +107,6 @@ class Adagrad(Optimizer):
             state["step"] = 0
             state["sum"] = np.full_like(param.data, group["initial_accumulator_value"])
         state["step"] += 1
-        adagrad_update(param.data, grad, state["sum"], state["step"], lr=group["lr"], lr_decay=group["lr_decay"],
-                       weight_decay=group["weight_decay"], eps=group["eps"], maximize=group["maximize"])
+        adagrad_update(param.data, grad, state["sum"], state["step"], lr=float(group["lr"]),
+                       lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
+                       maximize=group["maximize"])

@@ -150,7 +150,7 @@ class Adam(Optimizer):
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = np.zeros_like(param.data)
         state["step"] += 1
-        adam_update(param.data, grad, state["exp_avg"], state["exp_avg_sq"], state["step"], lr=group["lr"],
+        adam_update(param.data, grad, state["exp_avg"], state["exp_avg_sq"], state["step"], lr=float(group["lr"]),
                     betas=group["betas"], eps=group["eps"], weight_decay=group["weight_decay"],
                     decoupled_weight_decay=group["decoupled_weight_decay"],
                     max_exp_avg_sq=state["max_exp_avg_sq"] if group["amsgrad"] else None,

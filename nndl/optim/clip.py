@@ -29,11 +29,7 @@ def grad_norm(params, norm_type: float = 2.0) -> float:
         ``(Σ_i ‖g_i‖_p^p)^{1/p}``, computed as the p-norm of the per-parameter
         norms (as PyTorch does); 0.0 when no parameter has a gradient.
     """
-    norm_type = _as_norm_type(norm_type, "grad_norm")
-    norms = [_array_norm(param.grad, norm_type) for param in params_with_grad(params)]
-    if not norms:
-        return 0.0
-    return _array_norm(np.array(norms), norm_type)
+    return _total_norm(params_with_grad(params), _as_norm_type(norm_type, "grad_norm"))
 
 
 def clip_grad_norm(params, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> float:
@@ -69,14 +65,15 @@ def clip_grad_norm(params, max_norm: float, norm_type: float = 2.0, error_if_non
     """
     check_range("clip_grad_norm", "max_norm", max_norm, low=0.0)
     params = params_with_grad(params)
-    total = grad_norm(params, norm_type)
+    total = _total_norm(params, _as_norm_type(norm_type, "clip_grad_norm"))
     if not math.isfinite(total) and error_if_nonfinite:
         raise RuntimeError(f"clip_grad_norm: the total gradient {norm_type}-norm is {total}; "
                            "set error_if_nonfinite=False to scale the gradients anyway")
     coefficient = max_norm / (total + CLIP_NORM_EPS)
     if coefficient < 1.0 or math.isnan(coefficient):
-        for param in params:
-            param.grad *= coefficient
+        with np.errstate(invalid="ignore"):  # inf · 0 = NaN is the documented outcome here
+            for param in params:
+                param.grad *= coefficient
     return total
 
 
@@ -98,6 +95,13 @@ def _as_norm_type(norm_type, owner: str) -> float:
     if not value > 0:
         raise ValueError(f"{owner}: norm_type must be a positive number or inf, got {norm_type!r}")
     return value
+
+
+def _total_norm(params, norm_type: float) -> float:
+    norms = [_array_norm(param.grad, norm_type) for param in params]
+    if not norms:
+        return 0.0
+    return _array_norm(np.array(norms), norm_type)
 
 
 def _array_norm(values: np.ndarray, norm_type: float) -> float:

@@ -89,7 +89,7 @@ class Optimizer:
         if unknown:
             raise ValueError(f"{self.name}: unknown hyperparameter(s) {', '.join(unknown)}; "
                              f"valid: {', '.join(sorted(self.defaults))}")
-        group = {**self.defaults, **{k: v for k, v in param_group.items() if k != "params"}}
+        group = {**self.defaults, **{k: _python_value(v) for k, v in param_group.items() if k != "params"}}
         self._check_hyperparameters(group)
         group["params"] = params
         self.param_groups.append(group)
@@ -113,10 +113,12 @@ class Optimizer:
                 if not param.requires_grad or param.grad is None:
                     continue
                 grad = param.grad
-                if grad.shape != param.data.shape or grad.dtype != param.data.dtype:
-                    raise ValueError(
-                        f"{self.name}: a parameter of param group {index} has shape {param.data.shape} and "
-                        f"dtype {param.data.dtype} but its gradient has shape {grad.shape} and dtype {grad.dtype}")
+                if grad.shape != param.data.shape:
+                    raise ValueError(f"{self.name}: a parameter of param group {index} has shape "
+                                     f"{param.data.shape} but its gradient has shape {grad.shape}")
+                if grad.dtype != param.data.dtype:
+                    raise TypeError(f"{self.name}: a parameter of param group {index} has dtype "
+                                    f"{param.data.dtype} but its gradient has dtype {grad.dtype}")
                 state = self.state.get(param)
                 if state is None:
                     state = self.state[param] = {}
@@ -196,12 +198,14 @@ class Optimizer:
             missing = sorted(set(self.defaults) - set(saved))
             unknown = sorted(set(saved) - set(self.defaults) - {"params", "initial_lr"})
             if missing or unknown:
-                raise ValueError(f"{owner}: param group {index}: missing hyperparameters {missing}, "
-                                 f"unknown hyperparameters {unknown}")
-            new_group = {k: v for k, v in saved.items() if k != "params"}
-            if "betas" in new_group:
-                new_group["betas"] = tuple(new_group["betas"])
-            self._check_hyperparameters(new_group)
+                problems = ([f"missing hyperparameters {missing}"] if missing else []) + (
+                    [f"unknown hyperparameters {unknown}"] if unknown else [])
+                raise ValueError(f"{owner}: param group {index}: " + ", ".join(problems))
+            new_group = {k: _python_value(v) for k, v in saved.items() if k != "params"}
+            try:
+                self._check_hyperparameters(new_group)
+            except ValueError as exc:
+                raise ValueError(f"{owner}: param group {index}: {exc}") from None
             new_group["params"] = group["params"]
             new_groups.append(new_group)
             for key, param in zip(saved_params, group["params"]):
@@ -220,7 +224,7 @@ class Optimizer:
             restored = {}
             for name, value in entries.items():
                 if isinstance(value, Real) and not isinstance(value, bool):
-                    restored[name] = value
+                    restored[name] = _python_value(value)
                     continue
                 value = np.asarray(value)
                 if value.shape == () and value.dtype.kind in "iuf":
@@ -260,6 +264,19 @@ def check_range(owner: str, name: str, value, low: float | None = None, high: fl
         lo = "" if low is None else f"{low} <= "
         hi = "" if high is None else (f" <= {high}" if high_inclusive else f" < {high}")
         raise ValueError(f"{owner}: invalid {name}={value!r}; expected {lo}{name}{hi}")
+
+
+def _python_value(value):
+    """NumPy scalars (e.g. read back from a checkpoint) as Python numbers, sequences as tuples.
+
+    A float64 NumPy scalar is not a "weak" scalar: ``float32_array * np.float64(lr)``
+    computes in float64, a hidden upcast on every step. Python numbers keep the array's dtype.
+    """
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value.item()
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(_python_value(v) for v in value)
+    return value
 
 
 def _as_index(key) -> int:

@@ -156,7 +156,7 @@ class RMSprop(Optimizer):
         if group["centered"] and "grad_avg" not in state:
             state["grad_avg"] = np.zeros_like(param.data)
         state["step"] += 1
-        rmsprop_update(param.data, grad, state["square_avg"], lr=group["lr"], alpha=group["alpha"],
+        rmsprop_update(param.data, grad, state["square_avg"], lr=float(group["lr"]), alpha=group["alpha"],
                        eps=group["eps"], weight_decay=group["weight_decay"], momentum=group["momentum"],
                        momentum_buffer=state.get("momentum_buffer"),
                        grad_avg=state.get("grad_avg") if group["centered"] else None,

@@ -49,7 +49,7 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray 
     look-ahead point θ̃ = θ + αv, is ``v_new = αv − εg(θ̃); θ̃ ← θ̃ + v_new +
     α(v_new − v)`` = θ̃ − εg + αv_new, which is ``θ ← θ − γ(g + μb)`` above.
     """
-    # Only ``b`` and θ are written; one temporary holds γ·(step direction).
+    # Only b and θ are written in place; besides g + λθ (with weight decay), one temporary holds γ·step.
     if weight_decay != 0:
         direction = np.multiply(param, weight_decay)
         if maximize:
@@ -140,7 +140,7 @@ class SGD(Optimizer):
         return {"momentum_buffer"} if group["momentum"] != 0 else set()
 
     def _update(self, param, grad, state, group):
-        buffer = sgd_update(param.data, grad, state.get("momentum_buffer"), lr=group["lr"],
+        buffer = sgd_update(param.data, grad, state.get("momentum_buffer"), lr=float(group["lr"]),
                             momentum=group["momentum"], dampening=group["dampening"],
                             nesterov=group["nesterov"], weight_decay=group["weight_decay"],
                             maximize=group["maximize"])

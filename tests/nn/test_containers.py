@@ -1,4 +1,6 @@
+import re
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,9 +46,10 @@ class TorchConcat(torch.nn.Module):
         return torch.cat([branch(x) for branch in self.children()], dim=self.axis)
 
 
-def linear(i, o, seed):
-    layer = nn.Linear(i, o, rng=seed, dtype=np.float64)
-    layer.bias.data[...] = np.random.default_rng(seed).standard_normal(o)
+def linear(i, o, seed, bias=True):
+    layer = nn.Linear(i, o, bias=bias, rng=seed, dtype=np.float64)
+    if bias:
+        layer.bias.data[...] = np.random.default_rng(seed).standard_normal(o)
     return layer
 
 
@@ -67,11 +70,12 @@ def test_residual_identity_shortcut_gradients_and_torch_parity():
 
 @pytest.mark.parametrize("train", [True, False])
 def test_residual_projection_shortcut_with_batchnorm(train):
-    block = nn.Sequential(linear(4, 6, 0), nn.BatchNorm1d(6, dtype=np.float64), Tanh(), linear(6, 6, 1))
-    shortcut = nn.Sequential(linear(4, 6, 2), nn.BatchNorm1d(6, dtype=np.float64))
-    torch_block = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6), torch.nn.Tanh(),
+    # No bias before batch norm (it would be cancelled by the mean subtraction: its gradient is exactly 0).
+    block = nn.Sequential(linear(4, 6, 0, bias=False), nn.BatchNorm1d(6, dtype=np.float64), Tanh(), linear(6, 6, 1))
+    shortcut = nn.Sequential(linear(4, 6, 2, bias=False), nn.BatchNorm1d(6, dtype=np.float64))
+    torch_block = torch.nn.Sequential(torch.nn.Linear(4, 6, bias=False), torch.nn.BatchNorm1d(6), torch.nn.Tanh(),
                                       torch.nn.Linear(6, 6))
-    torch_shortcut = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6))
+    torch_shortcut = torch.nn.Sequential(torch.nn.Linear(4, 6, bias=False), torch.nn.BatchNorm1d(6))
     module = nn.Residual(block, shortcut)
     assert module.output_shape((5, 4)) == (5, 6)
     check_container(module, TorchResidual(torch_block, torch_shortcut), (5, 4), train=train)
@@ -136,6 +140,17 @@ def test_concat_named_branches_and_shape_error():
         bad(np.zeros((2, 4), dtype=np.float32))
     with pytest.raises(ValueError, match=expected):
         bad.output_shape((2, 4))
+
+
+def test_concat_refuses_mixed_dtypes():
+    class ToFloat64(nn.Module):
+        def forward(self, x):
+            return x.astype(np.float64)
+
+    module = nn.Concat(nn.Identity(), ToFloat64())
+    expected = r"Concat: branch outputs have different dtypes \('0' -> float32, '1' -> float64\)"
+    with pytest.raises(TypeError, match=expected):
+        module(np.zeros((2, 3), dtype=np.float32))
 
 
 def test_shared_parameter_accumulates_gradients_from_both_branches():
@@ -214,3 +229,55 @@ def test_modes_reach_children():
     np.testing.assert_array_equal(module(x), 2 * x)
     module.train()
     assert module.block[0].training
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "containers.md"
+DOC_BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+
+
+@pytest.mark.parametrize("index", range(len(DOC_BLOCKS)))
+def test_docs_examples_run_and_state_the_right_shapes(index):
+    code = DOC_BLOCKS[index]
+    missing = sorted({name for name in re.findall(r"nn\.(\w+)", code) if not hasattr(nn, name)})
+    if missing:
+        pytest.skip(f"layers not available yet: {', '.join(missing)}")
+    namespace = {"nn": nn, "np": np}
+    exec(compile(code, f"docs/containers.md block {index}", "exec"), namespace)
+    # Every "# (shape)" comment after an output_shape call must be what the call returns.
+    for call, expected in re.findall(r"^(\w+\.output_shape\(.*\))\s+# (\(.*\))$", code, flags=re.M):
+        assert eval(call, namespace) == eval(expected), call
+    if "basic_block" in namespace:
+        block = namespace["basic_block"](8, 16, stride=2)
+        assert block.output_shape((2, 8, 9, 9)) == (2, 16, 5, 5)
+        assert "0.shortcut.0.weight" in block.state_dict()
+    if "loss" in namespace:
+        assert np.isfinite(namespace["loss"])
+        assert all(p.grad is not None for p in namespace["model"].parameters())
+
+
+@pytest.mark.skipif(not all(hasattr(nn, name) for name in ("Conv2d", "ReLU")), reason="Conv2d/ReLU not available yet")
+@pytest.mark.parametrize("train", [True, False])
+def test_resnet_basic_block_with_projection_matches_torch(train):
+    def conv(cin, cout, k, stride=1):
+        layer = nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=False, rng=cin + cout + k,
+                          dtype=np.float64)
+        return layer
+
+    def bn(channels, seed):
+        layer = nn.BatchNorm2d(channels, dtype=np.float64)
+        rng = np.random.default_rng(seed)
+        layer.weight.data[...] = rng.uniform(0.5, 1.5, channels)
+        layer.bias.data[...] = rng.standard_normal(channels)
+        layer.running_var[...] = rng.uniform(0.5, 1.5, channels)
+        return layer
+
+    block = nn.Sequential(conv(2, 3, 3, stride=2), bn(3, 0), nn.ReLU(), conv(3, 3, 3), bn(3, 1))
+    shortcut = nn.Sequential(conv(2, 3, 1, stride=2), bn(3, 2))
+    module = nn.Residual(block, shortcut)
+    t = torch.nn
+    torch_module = TorchResidual(
+        t.Sequential(t.Conv2d(2, 3, 3, stride=2, padding=1, bias=False), t.BatchNorm2d(3), t.ReLU(),
+                     t.Conv2d(3, 3, 3, padding=1, bias=False), t.BatchNorm2d(3)),
+        t.Sequential(t.Conv2d(2, 3, 1, stride=2, bias=False), t.BatchNorm2d(3)))
+    errors = check_container(module, torch_module, (2, 2, 5, 5), train=train)
+    assert len(errors) == 1 + 3 + 2 * 3  # input, three conv weights, three (γ, β) pairs

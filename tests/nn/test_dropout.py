@@ -33,7 +33,8 @@ def test_fraction_dropped_and_scaling_of_kept_units(drop_prob):
     assert out.dtype == np.float32
     # The expectation is preserved (inverted dropout): E[out_i] = x_i, and Var(out_i) = x_i² p/(1 − p).
     rms = np.sqrt(np.mean(x.astype(np.float64) ** 2))
-    assert abs(out.mean(dtype=np.float64) / x.mean() - 1.0) < 5 * np.sqrt(drop_prob / ((1 - drop_prob) * n)) * rms / x.mean()
+    tolerance = 5 * np.sqrt(drop_prob / ((1 - drop_prob) * n)) * rms / x.mean()
+    assert abs(out.mean(dtype=np.float64) / x.mean() - 1.0) < tolerance
     dout = np.random.default_rng(1).standard_normal(x.shape).astype(np.float32)
     dx = layer.backward(dout)
     np.testing.assert_array_equal(dx[dropped], 0.0)
@@ -96,7 +97,8 @@ def test_dropout2d_zeroes_whole_channels():
 
 
 def test_dropout2d_expects_images():
-    with pytest.raises(ValueError, match=r"Dropout2d\(drop_prob=0.5\): expected input of shape \(N, C, H, W\), got \(2, 3, 4\)"):
+    expected = r"Dropout2d\(drop_prob=0.5\): expected input of shape \(N, C, H, W\), got \(2, 3, 4\)"
+    with pytest.raises(ValueError, match=expected):
         nn.Dropout2d()(np.zeros((2, 3, 4), dtype=np.float32))
 
 
@@ -108,3 +110,12 @@ def test_float64_masks_and_repr():
     assert repr(layer) == "Dropout(drop_prob=0.25)"
     assert layer.output_shape((2, 3)) == (2, 3)
     assert list(layer.state_dict()) == []
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_backward_refuses_a_gradient_of_another_shape(train):
+    layer = nn.Dropout(0.5, rng=0).train(train)
+    layer(np.ones((4, 5), dtype=np.float32))
+    expected = r"Dropout\(drop_prob=0.5\): gradient shape \(1, 5\) differs from the output shape \(4, 5\)"
+    with pytest.raises(ValueError, match=expected):
+        layer.backward(np.ones((1, 5), dtype=np.float32))

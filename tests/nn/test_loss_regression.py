@@ -64,7 +64,8 @@ def test_regression_losses_keep_float32_and_scale_by_dout(loss, rng):
 @pytest.mark.parametrize("loss_cls", [nn.MSELoss, nn.L1Loss])
 def test_regression_errors(loss_cls):
     loss = loss_cls()
-    with pytest.raises(ValueError, match=rf"{loss_cls.__name__}.*target shape \(3, 1\) differs from input shape \(3,\)"):
+    message = rf"{loss_cls.__name__}.*target shape \(3, 1\) differs from input shape \(3,\)"
+    with pytest.raises(ValueError, match=message):
         loss(np.zeros(3), np.zeros((3, 1)))
     with pytest.raises(TypeError, match="target dtype float32 differs from input dtype float64"):
         loss(np.zeros(3), np.zeros(3, dtype=np.float32))

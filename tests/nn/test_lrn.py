@@ -44,3 +44,10 @@ def test_keeps_float32_and_rejects_two_axes():
     with pytest.raises(ValueError, match="size"):
         nn.LocalResponseNorm(0)
     assert repr(layer) == "LocalResponseNorm(3, alpha=0.0001, beta=0.75, k=1.0)"
+
+
+def test_backward_refuses_a_gradient_of_another_shape():
+    layer = nn.LocalResponseNorm(3)
+    layer(np.ones((2, 4, 3), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"gradient shape \(1, 4, 3\) differs from the output shape \(2, 4, 3\)"):
+        layer.backward(np.ones((1, 4, 3), dtype=np.float32))

@@ -1,6 +1,5 @@
 """Every optimizer and option: 50 steps on a small network, step for step equal to torch.optim."""
 
-import numpy as np
 import pytest
 import torch
 
@@ -10,7 +9,9 @@ from tests.optim.tiny_net import TinyNet, make_batches, make_groups, relative_di
 STEPS = 50
 RTOL = 1e-10
 
-# (name, keyword arguments, param groups as [(parameter indices, overrides)] or None)
+# (name, keyword arguments, param groups as [(parameter indices, overrides)] or None).
+# Learning rates are small enough that the trajectories stay tame (gradient *ascent* on an MSE grows
+# the weights, and a fast-growing trajectory would amplify rounding differences past RTOL).
 CONFIGS = [
     ("SGD", dict(lr=0.1), None),
     ("SGD", dict(lr=0.1, momentum=0.9), None),
@@ -19,8 +20,8 @@ CONFIGS = [
     ("SGD", dict(lr=0.1, weight_decay=0.05), None),
     ("SGD", dict(lr=0.05, momentum=0.8, weight_decay=0.05), None),
     ("SGD", dict(lr=0.02, maximize=True), None),
-    ("SGD", dict(lr=0.02, momentum=0.9, dampening=0.5, weight_decay=0.01, maximize=True), None),
-    ("SGD", dict(lr=0.02, momentum=0.9, nesterov=True, weight_decay=0.01, maximize=True), None),
+    ("SGD", dict(lr=0.005, momentum=0.9, dampening=0.5, weight_decay=0.01, maximize=True), None),
+    ("SGD", dict(lr=0.005, momentum=0.9, nesterov=True, weight_decay=0.01, maximize=True), None),
     ("SGD", dict(lr=0.1, momentum=0.9), [([0, 1], dict(lr=0.02, momentum=0.5)), ([2, 3], {})]),
     ("Adagrad", dict(lr=0.1), None),
     ("Adagrad", dict(lr=0.1, lr_decay=0.05), None),

@@ -1,0 +1,77 @@
+import glob
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nndl import io
+from nndl.cli import main
+
+
+def run(argv, capsys):
+    code = main(argv)
+    return code, capsys.readouterr().out
+
+
+def test_train_one_epoch_on_defaults_writes_a_loadable_checkpoint(tmp_path, capsys):
+    code, out = run(["train", "--epochs", "1", "--out", str(tmp_path), "--seed", "3"], capsys)
+    assert code == 0
+    assert "test accuracy" in out
+    (checkpoint,) = glob.glob(str(tmp_path / "*" / "checkpoint.safetensors"))
+    loaded = io.load(checkpoint)
+    assert loaded.epoch == 1
+    assert loaded.extra["config"]["training"]["seed"] == 3
+    accuracy = float(out.split("test accuracy ")[1].split()[0])
+    assert accuracy == pytest.approx(loaded.extra["test"]["accuracy"], abs=5e-5)
+    assert os.path.exists(os.path.join(os.path.dirname(checkpoint), "history.csv"))
+
+    code, out = run(["evaluate", checkpoint], capsys)
+    assert code == 0
+    assert float(out.split("accuracy ")[1].split()[0]) == pytest.approx(accuracy, abs=5e-5)
+
+    from nndl.data import load_digits
+
+    x, _ = load_digits()
+    np.save(tmp_path / "x.npy", x[:7])
+    code, out = run(["predict", checkpoint, str(tmp_path / "x.npy"), "--output", str(tmp_path / "p.npy")], capsys)
+    assert code == 0
+    expected = np.argmax(loaded.model.eval()(x[:7]), axis=1)
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), expected)
+
+
+def test_config_file_and_flags_override_it(tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    config.write_text('[model]\nname = "mlp"\nhidden = [32]\n[optimizer]\nname = "adam"\nlr = 0.01\n'
+                      '[training]\nepochs = 5\nvalidation_split = 0.0\n')
+    code, _ = run(["train", str(config), "--epochs", "2", "--lr", "0.002", "--out", str(tmp_path), "--quiet"], capsys)
+    assert code == 0
+    (checkpoint,) = glob.glob(str(tmp_path / "*" / "checkpoint.safetensors"))
+    saved = io.load(checkpoint).extra["config"]
+    assert saved["optimizer"] == {"name": "adam", "lr": 0.002}
+    assert saved["training"]["epochs"] == 2
+    assert saved["model"]["hidden"] == [32]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[model]\nhiden = 3\n", "[model]: unknown key(s) hiden for 'mlp'; valid: activation"),
+    ("[training]\nepoch = 3\n", "[training]: unknown key(s) epoch; valid: batch_size"),
+    ("[optimiser]\nlr = 3\n", "unknown table(s) optimiser; valid: data, model"),
+    ("[optimizer]\nname = \"sgdd\"\n", "[optimizer] name: unknown 'sgdd'; valid: sgd"),
+    ("[optimizer]\nmomentun = 0.9\n", "[optimizer]: unknown key(s) momentun for 'sgd'"),
+])
+def test_bad_config_key_exits_non_zero_naming_the_key(tmp_path, capsys, text, message):
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    code, out = run(["train", str(config), "--out", str(tmp_path)], capsys)
+    assert code == 2
+    assert message in " ".join(out.split())
+    assert not glob.glob(str(tmp_path / "*" / "checkpoint.safetensors"))
+
+
+def test_console_script_is_installed_and_reports_errors():
+    result = subprocess.run([sys.executable, "-m", "nndl", "evaluate", "/nonexistent/checkpoint.safetensors"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "/nonexistent/checkpoint.safetensors" in result.stdout
