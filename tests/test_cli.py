@@ -75,3 +75,31 @@ def test_console_script_is_installed_and_reports_errors():
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert "/nonexistent/checkpoint.safetensors" in result.stdout
+
+
+EXAMPLES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "examples", "*.toml")))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=os.path.basename)
+def test_example_configs_are_valid(path):
+    from nndl.cli.config import load_config
+
+    config = load_config(path)
+    assert config["data"]["name"] in ("digits", "mnist", "cifar10")
+
+
+def test_example_configs_cover_every_optimizer():
+    from nndl.cli.config import load_config
+    from nndl.cli.registry import OPTIMIZERS
+
+    used = {load_config(path)["optimizer"]["name"] for path in EXAMPLES}
+    assert set(OPTIMIZERS) <= used
+
+
+def test_explicit_loop_example_learns_the_digits():
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+    try:
+        import mlp_digits
+    finally:
+        sys.path.pop(0)
+    assert mlp_digits.main(epochs=15) >= 0.95

@@ -122,6 +122,9 @@ class Residual(Module):
         block_out = self.block(x)
         shortcut_out = x if self.shortcut is None else self.shortcut(x)
         self._check_agree(block_out.shape, shortcut_out.shape, x.shape)
+        if block_out.dtype != shortcut_out.dtype:
+            raise TypeError(f"Residual: block output dtype {block_out.dtype} differs from {self._shortcut_name()} "
+                            f"output dtype {shortcut_out.dtype}; adding them would convert silently")
         self._cache = x.shape
         return block_out + shortcut_out
 

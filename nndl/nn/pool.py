@@ -332,8 +332,8 @@ class AdaptiveAvgPool2d(Module):
 
     def forward(self, x):
         x = self._check_input(x)
-        n, c, h, w = x.shape
         ho, wo = self._sizes(x.shape)
+        n, c, h, w = x.shape
         if h % ho == 0 and w % wo == 0:
             # Equal, non-overlapping bins: a reshape and a mean.
             out = x.reshape(n, c, ho, h // ho, wo, w // wo).mean(axis=(3, 5))

@@ -9,7 +9,7 @@ from nndl.optim.optimizer import Optimizer, check_range
 
 def adagrad_update(param: np.ndarray, grad: np.ndarray, sum_sq: np.ndarray, step: int, *, lr: float,
                    lr_decay: float = 0.0, weight_decay: float = 0.0, eps: float = 1e-10,
-                   maximize: bool = False) -> None:
+                   maximize: bool = False, work: np.ndarray | None = None) -> None:
     """One Adagrad step on ``param``, in place.
 
     Pseudocode, with γ = ``lr``, η = ``lr_decay``, λ = ``weight_decay``,
@@ -31,6 +31,8 @@ def adagrad_update(param: np.ndarray, grad: np.ndarray, sum_sq: np.ndarray, step
         ``a``, the running sum of squared gradients, updated in place.
     step : int
         ``t``, counting this step (1 on the first call).
+    work : ndarray, optional
+        Scratch space shaped like ``param``, overwritten (else allocated).
 
     Notes
     -----
@@ -50,7 +52,8 @@ def adagrad_update(param: np.ndarray, grad: np.ndarray, sum_sq: np.ndarray, step
         direction = grad
         sign = -1.0 if maximize else 1.0
     step_lr = lr / (1 + (step - 1) * lr_decay)
-    work = np.multiply(direction, direction)  # g ⊙ g is the same for −g: the sign enters at the end
+    work = np.empty_like(param) if work is None else work
+    np.multiply(direction, direction, out=work)  # g ⊙ g is the same for −g: the sign enters at the end
     sum_sq += work
     np.sqrt(sum_sq, out=work)
     work += eps
@@ -109,4 +112,4 @@ class Adagrad(Optimizer):
         state["step"] += 1
         adagrad_update(param.data, grad, state["sum"], state["step"], lr=float(group["lr"]),
                        lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
-                       maximize=group["maximize"])
+                       maximize=group["maximize"], work=self._work_array(param.data))

@@ -10,7 +10,8 @@ from nndl.optim.optimizer import Optimizer, check_range
 def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray, step: int, *,
                 lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False,
-                max_exp_avg_sq: np.ndarray | None = None, maximize: bool = False) -> None:
+                max_exp_avg_sq: np.ndarray | None = None, maximize: bool = False,
+                work: np.ndarray | None = None) -> None:
     """One Adam (or AdamW) step on ``param``, in place.
 
     Pseudocode, with γ = ``lr``, (β₁, β₂) = ``betas``, δ = ``eps``,
@@ -37,12 +38,15 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
         ``t``, counting this step (1 on the first call).
     max_exp_avg_sq : ndarray, optional
         ``v_max`` for AMSGrad (zeros before the first step), updated in place.
+    work : ndarray, optional
+        Scratch space shaped like ``param``, overwritten (else allocated).
 
     Notes
     -----
     The notes' Adam ("momentum + RMSProp", 000 §8.7.4 and 003 §2.2.3) with
-    PyTorch's placement of δ: the step is computed as
-    ``(γ/(1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + δ)``. Bias correction matters
+    PyTorch's placement of δ: the step is
+    ``(γ/c₁) · m / (√v/c₂ + δ)`` with c₁ = 1 − β₁ᵗ and c₂ = √(1 − β₂ᵗ),
+    computed as ``(γc₂/c₁) · m / (√v + δc₂)``. Bias correction matters
     early: m and v start at 0, so without it the first steps would be too
     small by the factors 1 − β₁ᵗ and (1 − β₂ᵗ)^½.
     """
@@ -61,12 +65,13 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
         sign = -1.0 if maximize else 1.0
 
     # m + (1 − β₁)(g − m), the interpolation PyTorch uses; for g = −d it is m − (1 − β₁)(d + m).
+    work = np.empty_like(param) if work is None else work
     if sign < 0:
-        work = np.add(direction, exp_avg)
+        np.add(direction, exp_avg, out=work)
         work *= 1.0 - beta1
         exp_avg -= work
     else:
-        work = np.subtract(direction, exp_avg)
+        np.subtract(direction, exp_avg, out=work)
         work *= 1.0 - beta1
         exp_avg += work
     np.multiply(direction, direction, out=work)
@@ -81,10 +86,10 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
         np.sqrt(max_exp_avg_sq, out=work)
     else:
         np.sqrt(exp_avg_sq, out=work)
-    work /= bias_correction2_sqrt
-    work += eps
+    # γ/c₁ · m / (√v/c₂ + δ) = (γc₂/c₁) · m / (√v + δc₂): one pass over the array fewer.
+    work += eps * bias_correction2_sqrt
     np.divide(exp_avg, work, out=work)
-    work *= lr / bias_correction1
+    work *= lr * bias_correction2_sqrt / bias_correction1
     param -= work
 
 
@@ -154,7 +159,7 @@ class Adam(Optimizer):
                     betas=group["betas"], eps=group["eps"], weight_decay=group["weight_decay"],
                     decoupled_weight_decay=group["decoupled_weight_decay"],
                     max_exp_avg_sq=state["max_exp_avg_sq"] if group["amsgrad"] else None,
-                    maximize=group["maximize"])
+                    maximize=group["maximize"], work=self._work_array(param.data))
 
 
 class AdamW(Adam):

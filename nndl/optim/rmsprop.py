@@ -10,7 +10,7 @@ from nndl.optim.optimizer import Optimizer, check_range
 def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, *, lr: float,
                    alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
                    momentum_buffer: np.ndarray | None = None, grad_avg: np.ndarray | None = None,
-                   maximize: bool = False) -> None:
+                   maximize: bool = False, work: np.ndarray | None = None) -> None:
     """One RMSprop step on ``param``, in place.
 
     Pseudocode, with γ = ``lr``, β = ``alpha``, ν = ``eps``, μ = ``momentum``,
@@ -44,6 +44,8 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, 
         ``m`` (zeros before the first step), updated in place; given for the
         centered variant, which divides by an estimate of the gradient's
         standard deviation instead of its root mean square.
+    work : ndarray, optional
+        Scratch space shaped like ``param``, overwritten (else allocated).
 
     Notes
     -----
@@ -63,7 +65,8 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, 
         direction = grad
         sign = -1.0 if maximize else 1.0
 
-    work = np.multiply(direction, direction)
+    work = np.empty_like(param) if work is None else work
+    np.multiply(direction, direction, out=work)
     work *= 1.0 - alpha
     square_avg *= alpha
     square_avg += work
@@ -160,4 +163,4 @@ class RMSprop(Optimizer):
                        eps=group["eps"], weight_decay=group["weight_decay"], momentum=group["momentum"],
                        momentum_buffer=state.get("momentum_buffer"),
                        grad_avg=state.get("grad_avg") if group["centered"] else None,
-                       maximize=group["maximize"])
+                       maximize=group["maximize"], work=self._work_array(param.data))

@@ -9,7 +9,8 @@ from nndl.optim.optimizer import Optimizer, check_range
 
 def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray | None, *, lr: float,
                momentum: float = 0.0, dampening: float = 0.0, nesterov: bool = False,
-               weight_decay: float = 0.0, maximize: bool = False) -> np.ndarray | None:
+               weight_decay: float = 0.0, maximize: bool = False,
+               work: np.ndarray | None = None) -> np.ndarray | None:
     """One SGD step on ``param``, in place (PyTorch's convention).
 
     Pseudocode, with γ = ``lr``, μ = ``momentum``, τ = ``dampening``,
@@ -32,6 +33,9 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray 
         g = ∂L/∂θ; not modified.
     momentum_buffer : ndarray or None
         b, updated in place; ``None`` before the first step.
+    work : ndarray, optional
+        Scratch space shaped like ``param``, overwritten; given, the step
+        allocates nothing (besides g + λθ when λ ≠ 0).
 
     Returns
     -------
@@ -49,7 +53,8 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray 
     look-ahead point θ̃ = θ + αv, is ``v_new = αv − εg(θ̃); θ̃ ← θ̃ + v_new +
     α(v_new − v)`` = θ̃ − εg + αv_new, which is ``θ ← θ − γ(g + μb)`` above.
     """
-    # Only b and θ are written in place; besides g + λθ (with weight decay), one temporary holds γ·step.
+    # Only b and θ are written in place; γ·step is formed in ``work``.
+    work = np.empty_like(param) if work is None else work
     if weight_decay != 0:
         direction = np.multiply(param, weight_decay)
         if maximize:
@@ -73,21 +78,20 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray 
                 else:
                     momentum_buffer += direction
             else:
-                momentum_buffer += np.multiply(direction, (1.0 - dampening) * sign)
+                momentum_buffer += np.multiply(direction, (1.0 - dampening) * sign, out=work)
         if nesterov:
-            step = np.multiply(momentum_buffer, momentum)
+            step = np.multiply(momentum_buffer, momentum, out=work)
             if sign < 0:
                 step -= direction
             else:
                 step += direction
             step *= lr
         else:
-            step = np.multiply(momentum_buffer, lr)
+            step = np.multiply(momentum_buffer, lr, out=work)
         param -= step
         return momentum_buffer
 
-    step = np.multiply(direction, lr * sign)
-    param -= step
+    param -= np.multiply(direction, lr * sign, out=work)
     return None
 
 
@@ -143,6 +147,6 @@ class SGD(Optimizer):
         buffer = sgd_update(param.data, grad, state.get("momentum_buffer"), lr=float(group["lr"]),
                             momentum=group["momentum"], dampening=group["dampening"],
                             nesterov=group["nesterov"], weight_decay=group["weight_decay"],
-                            maximize=group["maximize"])
+                            maximize=group["maximize"], work=self._work_array(param.data))
         if buffer is not None:
             state["momentum_buffer"] = buffer

@@ -151,6 +151,8 @@ def test_concat_refuses_mixed_dtypes():
     expected = r"Concat: branch outputs have different dtypes \('0' -> float32, '1' -> float64\)"
     with pytest.raises(TypeError, match=expected):
         module(np.zeros((2, 3), dtype=np.float32))
+    with pytest.raises(TypeError, match="Residual: block output dtype float64 differs from identity output dtype float32"):
+        nn.Residual(ToFloat64())(np.zeros((2, 3), dtype=np.float32))
 
 
 def test_shared_parameter_accumulates_gradients_from_both_branches():

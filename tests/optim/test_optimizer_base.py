@@ -260,3 +260,38 @@ def test_registry_lists_valid_names():
     assert optim.get_lr_scheduler("plateau") is optim.ReduceLROnPlateau
     with pytest.raises(ValueError, match="unknown optimizer 'adamax'; valid: adagrad, adam, adamw, rmsprop, sgd"):
         optim.get_optimizer("adamax")
+
+
+# ---------------------------------------------------------------------- pure update functions
+def run_update(update, with_work, **kwargs):
+    rng = np.random.default_rng(3)
+    param, grad = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    buffers = [np.abs(rng.standard_normal((4, 3))) for _ in range(3)]
+    work = np.full_like(param, np.nan) if with_work else None  # stale contents must not matter
+    if update is optim.sgd_update:
+        buffers[0] = update(param, grad, buffers[0], lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1,
+                            work=work)
+    elif update is optim.adagrad_update:
+        update(param, grad, buffers[0], 3, lr=0.1, lr_decay=0.1, weight_decay=0.1, work=work)
+    elif update is optim.rmsprop_update:
+        update(param, grad, buffers[0] + 1.0, lr=0.1, momentum=0.9, momentum_buffer=buffers[1],
+               grad_avg=buffers[2] * 0.1, work=work)
+    else:
+        update(param, grad, buffers[0], buffers[1], 3, lr=0.1, weight_decay=0.1, max_exp_avg_sq=buffers[2],
+               work=work)
+    return [param] + buffers
+
+
+@pytest.mark.parametrize("update", [optim.sgd_update, optim.adagrad_update, optim.rmsprop_update,
+                                    optim.adam_update])
+def test_update_functions_give_the_same_bits_with_or_without_scratch(update):
+    for mine, reference in zip(run_update(update, True), run_update(update, False)):
+        assert np.all(np.isfinite(mine))
+        np.testing.assert_array_equal(mine, reference)
+
+
+def test_one_scratch_buffer_per_dtype_serves_every_parameter():
+    net = TinyNet()
+    optimizer = optim.Adam(net.params)
+    train(net, optimizer, make_batches(2))
+    assert [(dtype, buf.size) for dtype, buf in optimizer._workspace.items()] == [(np.dtype(np.float64), 7 * 5)]
