@@ -132,13 +132,14 @@ class Adaline(ClassifierMixin, Estimator):
         converged = False
         for epoch in range(self.max_epochs):
             order = rng.permutation(X.shape[0]) if self.shuffle else np.arange(X.shape[0])
-            for i in order:
-                dweight, dbias = delta_rule_update(weight, bias, X[i], T[i], self.lr,
-                                                   self.normalize, self.fit_intercept)
-                weight += dweight
-                bias += dbias
-            residual = T - (X @ weight + bias)
-            loss = 0.5 * float(np.sum(residual * residual)) / X.shape[0]
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+                for i in order:
+                    dweight, dbias = delta_rule_update(weight, bias, X[i], T[i], self.lr,
+                                                       self.normalize, self.fit_intercept)
+                    weight += dweight
+                    bias += dbias
+                residual = T - (X @ weight + bias)
+                loss = 0.5 * float(np.sum(residual * residual)) / X.shape[0]
             if not np.isfinite(loss):
                 raise FloatingPointError(
                     f"{owner}: the delta rule diverged at epoch {epoch + 1}; lower lr (currently "

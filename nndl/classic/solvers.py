@@ -74,20 +74,8 @@ def gradient_descent(loss_and_grad: LossAndGrad, weight: np.ndarray, bias: np.nd
     loss_curve: list[float] = []
     converged = False
     for epoch in range(max_epochs):
-        if full_batch:
-            loss, dweight, dbias = loss_and_grad(weight, bias, X, Y)
-            weight -= lr * dweight
-            bias -= lr * dbias
-        else:
-            order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
-            batch_losses = []
-            for start in range(0, n_samples, batch_size):
-                batch = order[start:start + batch_size]
-                batch_loss, dweight, dbias = loss_and_grad(weight, bias, X[batch], Y[batch])
-                weight -= lr * dweight
-                bias -= lr * dbias
-                batch_losses.append(batch_loss * len(batch))
-            loss = sum(batch_losses) / n_samples
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected and reported below
+            loss = _run_epoch(loss_and_grad, weight, bias, X, Y, lr, batch_size, full_batch, rng, shuffle)
         if not np.isfinite(loss) or not np.all(np.isfinite(weight)):
             raise FloatingPointError(
                 f"{owner}: gradient descent diverged at epoch {epoch + 1} (objective {loss}); "
@@ -104,6 +92,25 @@ def gradient_descent(loss_and_grad: LossAndGrad, weight: np.ndarray, bias: np.nd
             ConvergenceWarning, stacklevel=3,
         )
     return loss_curve, converged
+
+
+def _run_epoch(loss_and_grad, weight, bias, X, Y, lr, batch_size, full_batch, rng, shuffle) -> float:
+    """One epoch of updates in place; returns the epoch's objective (see ``loss_curve``)."""
+    if full_batch:
+        loss, dweight, dbias = loss_and_grad(weight, bias, X, Y)
+        weight -= lr * dweight
+        bias -= lr * dbias
+        return loss
+    n_samples = X.shape[0]
+    order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
+    total = 0.0
+    for start in range(0, n_samples, batch_size):
+        batch = order[start:start + batch_size]
+        batch_loss, dweight, dbias = loss_and_grad(weight, bias, X[batch], Y[batch])
+        weight -= lr * dweight
+        bias -= lr * dbias
+        total += batch_loss * len(batch)
+    return total / n_samples
 
 
 def check_gd_params(owner: str, *, lr, max_epochs, batch_size, tol) -> None:

@@ -150,9 +150,6 @@ def test_notes_values():
     np.testing.assert_allclose(nn.ELU(1.0)(np.array([-1.0, 1.0])), [np.exp(-1.0) - 1, 1.0])
 
 
-SIGMOID_LIKE = [nn.Sigmoid, nn.Softplus]
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sigmoid_and_softplus_extreme_inputs_are_finite_and_correct(dtype):
     info = np.finfo(dtype)

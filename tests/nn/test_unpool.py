@@ -23,7 +23,7 @@ def test_notes_maxpool_then_unpool_restores_maxima_in_place():
 UNPOOL_GRID = [
     (2, None, 0, (2, 3, 6, 8), None),
     (3, 3, 0, (1, 2, 7, 9), (7, 9)),        # sizes not multiples of the stride
-    (2, 2, 1, (2, 2, 5, 6), None),
+    (2, 2, 1, (2, 2, 5, 6), (2, 2, 5, 6)),  # full (N, C, H, W) output_size
     ((2, 3), (2, 3), 0, (1, 1, 4, 9), None),
     (1, 1, 0, (1, 1, 3, 2), None),
 ]
@@ -49,7 +49,7 @@ def test_max_unpool2d_gradients_and_torch_parity(kernel, stride, padding, shape,
     # Indices are integers: gradcheck differentiates the values only.
     unpool = nn.MaxUnpool2d(kernel, stride, padding)
     errors = gradcheck(_WithSize(unpool, output_size), pooled, indices)
-    assert set(errors) == {"input0"} and errors["input0"] < GRAD_TOL
+    assert set(errors) == {"input"} and errors["input"] < GRAD_TOL
 
 
 class _WithSize(nn.Module):
