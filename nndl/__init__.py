@@ -4,8 +4,8 @@ Every gradient is derived by hand, written next to its formula, checked
 numerically (``nndl.check``) and checked against PyTorch.
 """
 
-from nndl import check, data, nn, optim
+from nndl import check, classic, data, nn, optim
 
 __version__ = "0.1.0"
 
-__all__ = ["check", "data", "nn", "optim", "__version__"]
+__all__ = ["check", "classic", "data", "nn", "optim", "__version__"]

@@ -45,9 +45,10 @@ def check_layer(module, input_shape, torch_module=None, rng=0, grad_tol=GRAD_TOL
 
 
 def _torch():
+    # No torch.set_default_dtype here: global state would leak into every later test.
+    # Modules are converted with .double() and tensors built from float64 arrays instead.
     import torch
 
-    torch.set_default_dtype(torch.float64)
     return torch
 
 

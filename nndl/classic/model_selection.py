@@ -50,7 +50,7 @@ def stratified_kfold_indices(y, n_splits: int = 5, *, shuffle: bool = False, rng
     classes, y_index = np.unique(y, return_inverse=True)
     counts = np.bincount(y_index.reshape(-1))
     if counts.min() < n_splits:
-        rare = classes[np.argmin(counts)]
+        rare = classes[np.argmin(counts)].item()
         raise ValueError(
             f"stratified folds: class {rare!r} has only {counts.min()} samples, fewer than "
             f"n_splits={n_splits}; use fewer folds"

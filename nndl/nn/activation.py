@@ -72,8 +72,8 @@ class Activation(Module):
     broadcasting).
     """
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, dtype=np.float32):
+        super().__init__(dtype)
         self._cache = None
         self._shape = None
 
@@ -307,8 +307,8 @@ class Softplus(Activation):
     2.1e-9/β``, a relative difference below 1e-10.
     """
 
-    def __init__(self, beta: float = 1.0):
-        super().__init__()
+    def __init__(self, beta: float = 1.0, dtype=np.float32):
+        super().__init__(dtype)
         self.beta = real_argument("Softplus", "beta", beta, minimum=0.0, strict=True)
 
     def _forward(self, x):

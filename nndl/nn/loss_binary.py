@@ -117,8 +117,8 @@ class BCEWithLogitsLoss(Loss):
     scores: logits of any shape (..., C); target: the same shape and dtype, in [0, 1].
     """
 
-    def __init__(self, reduction: str = "mean", pos_weight=None):
-        super().__init__(reduction)
+    def __init__(self, reduction: str = "mean", pos_weight=None, dtype=np.float32):
+        super().__init__(reduction, dtype)
         weights = None if pos_weight is None else as_class_weights(pos_weight, "BCEWithLogitsLoss", "pos_weight")
         # A buffer, as in PyTorch: saved in the state dict and converted by ``to()``.
         self.register_buffer("pos_weight", weights)

@@ -45,8 +45,8 @@ class MulticlassHingeLoss(Loss):
     scores (N, C); labels (N,), integers in [0, C).
     """
 
-    def __init__(self, margin: float = 1.0, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, margin: float = 1.0, reduction: str = "mean", dtype=np.float32):
+        super().__init__(reduction, dtype)
         margin = float(margin)
         if not margin > 0:
             raise ValueError(f"MulticlassHingeLoss: margin must be positive, got {margin}")

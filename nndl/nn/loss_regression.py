@@ -34,8 +34,8 @@ class MSELoss(Loss):
     scores (any shape), target (the same shape and dtype; no broadcasting).
     """
 
-    def __init__(self, reduction: str = "mean", half: bool = False):
-        super().__init__(reduction)
+    def __init__(self, reduction: str = "mean", half: bool = False, dtype=np.float32):
+        super().__init__(reduction, dtype)
         self.half = bool(half)
 
     def forward(self, scores: np.ndarray, target: np.ndarray) -> float:

@@ -86,8 +86,8 @@ class SoftmaxCrossEntropy(Loss):
     scores' shape and dtype, non-negative, summing to 1 over the class axis.
     """
 
-    def __init__(self, weight=None, label_smoothing: float = 0.0, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, label_smoothing: float = 0.0, reduction: str = "mean", dtype=np.float32):
+        super().__init__(reduction, dtype)
         label_smoothing = float(label_smoothing)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"SoftmaxCrossEntropy: label_smoothing must lie in [0, 1], got {label_smoothing}")
@@ -217,8 +217,8 @@ class NLLLoss(Loss):
     (N, d1, ...), integers in [0, C).
     """
 
-    def __init__(self, weight=None, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, reduction: str = "mean", dtype=np.float32):
+        super().__init__(reduction, dtype)
         self.register_buffer("weight", None if weight is None else as_class_weights(weight, "NLLLoss"))
 
     def forward(self, scores: np.ndarray, target: np.ndarray) -> float:

@@ -103,8 +103,8 @@ class LeakyReLU(Activation):
     Derivative 1 for ``z > 0`` and ``negative_slope`` for ``z ≤ 0``.
     """
 
-    def __init__(self, negative_slope: float = 0.01):
-        super().__init__()
+    def __init__(self, negative_slope: float = 0.01, dtype=np.float32):
+        super().__init__(dtype)
         self.negative_slope = real_argument("LeakyReLU", "negative_slope", negative_slope)
 
     def _forward(self, x):
@@ -169,8 +169,8 @@ class ELU(Activation):
         Value ``−α`` that the output saturates to for ``z → −∞``.
     """
 
-    def __init__(self, alpha: float = 1.0):
-        super().__init__()
+    def __init__(self, alpha: float = 1.0, dtype=np.float32):
+        super().__init__(dtype)
         self.alpha = real_argument("ELU", "alpha", alpha, minimum=0.0)
 
     def _forward(self, x):

@@ -29,8 +29,11 @@ class Sequential(Module):
         for name, module in items:
             self.add_module(name, module)
         if dtype is None and self._modules:
-            # The chain's dtype is its members' (they were built with their own dtype=).
-            self.dtype = next(iter(self._modules.values())).dtype
+            # The chain's dtype is its members' (they were built with their own dtype=): the first
+            # member with parameters decides, since parameter-free layers adapt to their input.
+            members = list(self._modules.values())
+            with_parameters = [m for m in members if any(True for _ in m.parameters())]
+            self.dtype = (with_parameters or members)[0].dtype
 
     def forward(self, x):
         for module in self._modules.values():
@@ -51,6 +54,18 @@ class Sequential(Module):
     def config_arguments(self) -> dict:
         """The current children (``append`` may have added some since construction)."""
         return {"modules": (OrderedDict(self._modules),)}
+
+    def add_module(self, name: str, module: Module) -> None:
+        """Register ``module`` as the child ``name``; the same instance may not appear twice.
+
+        A module keeps one forward cache, so a second use in the chain would
+        overwrite what the first use's backward needs. Share a ``Parameter``
+        between two modules instead.
+        """
+        if any(existing is module for existing in self._modules.values()):
+            raise ValueError(f"Sequential: {module.describe()} is already in this Sequential; "
+                             "use a new instance (share its Parameters if you want tied weights)")
+        super().add_module(name, module)
 
     def append(self, module: Module) -> Sequential:
         """Add ``module`` at the end, named by its position."""

@@ -122,8 +122,8 @@ def log_softmax_backward(dout: np.ndarray, cache):
 class _AlongAxis(Activation):
     """Shared by Softmax and LogSoftmax: the normalization axis and its validation."""
 
-    def __init__(self, axis: int = -1):
-        super().__init__()
+    def __init__(self, axis: int = -1, dtype=np.float32):
+        super().__init__(dtype)
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
             raise TypeError(f"{type(self).__name__}: axis must be an int, got {type(axis).__name__}")
         self.axis = int(axis)

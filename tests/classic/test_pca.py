@@ -75,7 +75,7 @@ def test_inverse_transform_reconstructs_with_all_components_and_projects_otherwi
     reconstruction = two.inverse_transform(two.transform(X))
     residual = X - reconstruction
     # The residual is orthogonal to the kept subspace, and its energy is the discarded variance.
-    np.testing.assert_allclose((residual - 0) @ two.components_.T, 0.0, atol=1e-12)
+    np.testing.assert_allclose(residual @ two.components_.T, 0.0, atol=1e-12)
     discarded = full.explained_variance_[2:].sum() * (len(X) - 1)
     assert np.sum(residual ** 2) == pytest.approx(discarded, rel=1e-10)
 
