@@ -55,7 +55,7 @@ def test_config_file_and_flags_override_it(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("[model]\nhiden = 3\n", "[model]: unknown key(s) hiden for 'mlp'; valid: activation"),
+    ("[model]\nhiden = 3\n", "[model]: unknown key(s) hiden for 'small_cnn'; valid: dropout, name, width"),
     ("[training]\nepoch = 3\n", "[training]: unknown key(s) epoch; valid: batch_size"),
     ("[optimiser]\nlr = 3\n", "unknown table(s) optimiser; valid: data, model"),
     ("[optimizer]\nname = \"sgdd\"\n", "[optimizer] name: unknown 'sgdd'; valid: sgd"),
@@ -103,3 +103,10 @@ def test_explicit_loop_example_learns_the_digits():
     finally:
         sys.path.pop(0)
     assert mlp_digits.main(epochs=15) >= 0.95
+
+
+def test_default_job_reaches_98_percent_on_the_digits(tmp_path, capsys):
+    code, out = run(["train", "--out", str(tmp_path), "--quiet"], capsys)
+    assert code == 0
+    assert "training small_cnn" in out
+    assert float(out.split("test accuracy ")[1].split()[0]) >= 0.98

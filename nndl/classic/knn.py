@@ -106,9 +106,51 @@ def pairwise_distances(A, B, metric: str = "l2") -> np.ndarray:
 def _select_k_smallest(key: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` smallest entries of each row, ordered by (value, index).
 
-    ``argpartition`` finds the k smallest in linear time but splits ties at
-    the k-th value arbitrarily; rows where more than ``k`` entries are
-    ``<=`` the k-th value are redone exactly so the earliest indices win.
+    A cheap bound first: cut each row into ``B ≥ k`` blocks; the k-th
+    smallest of the B block minima, ``t``, is ≥ the row's k-th smallest value
+    (those k minima are k distinct entries), so every entry that can be among
+    the k nearest, ties included, is ``<= t`` — and lies in a block whose
+    minimum is ``<= t`` (or in the few columns after the last whole block).
+    Only those blocks are searched, and the handful of entries ``<= t`` in
+    them are sorted exactly by (value, index). This reads the row once (the
+    block minima) where a selection over it (``argpartition``) costs ~10x more.
+    """
+    n_rows, n_cols = key.shape
+    n_blocks = max(64, 2 * k)
+    if n_cols < 4 * n_blocks or not key.flags.c_contiguous:
+        return _select_k_smallest_by_partition(key, k)
+    block = n_cols // n_blocks
+    block_minima = key[:, :block * n_blocks].reshape(n_rows, n_blocks, block).min(axis=2)
+    threshold = np.partition(block_minima, k - 1, axis=1)[:, k - 1:k]
+    # The blocks that can hold a neighbour, first in each row (stable: in block order).
+    hit = block_minima <= threshold
+    n_hit = int(hit.sum(axis=1).max())
+    hit_blocks = np.argsort(~hit, axis=1, kind="stable")[:, :n_hit]
+    # Copy the hit blocks out whole (contiguous runs), rows padded with non-hits set to +inf.
+    values = key[:, :block * n_blocks].reshape(n_rows, n_blocks, block)[np.arange(n_rows)[:, None], hit_blocks]
+    values[~np.take_along_axis(hit, hit_blocks, axis=1)] = np.inf
+    values = np.concatenate([values.reshape(n_rows, -1), key[:, block * n_blocks:]], axis=1)
+    rows, slots = np.nonzero(values <= threshold)
+    in_block = slots < n_hit * block
+    columns = np.where(in_block, hit_blocks[rows, np.minimum(slots // block, n_hit - 1)] * block + slots % block,
+                       slots - n_hit * block + block * n_blocks)
+    counts = np.bincount(rows, minlength=n_rows)
+    position = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
+    # Pad to a rectangle with +inf keys (sorted last) and an index past every real one.
+    candidate_index = np.full((n_rows, counts.max()), n_cols, dtype=np.intp)
+    candidate_key = np.full((n_rows, counts.max()), np.inf, dtype=key.dtype)
+    candidate_index[rows, position] = columns
+    candidate_key[rows, position] = values[rows, slots]
+    order = np.lexsort((candidate_index, candidate_key), axis=-1)[:, :k]
+    return np.take_along_axis(candidate_index, order, axis=1)
+
+
+def _select_k_smallest_by_partition(key: np.ndarray, k: int) -> np.ndarray:
+    """:func:`_select_k_smallest` for short rows, by ``argpartition``.
+
+    ``argpartition`` splits ties at the k-th value arbitrarily; rows where
+    more than ``k`` entries are ``<=`` the k-th value are redone exactly so
+    the earliest indices win.
     """
     n_rows, n_cols = key.shape
     if k < n_cols:
@@ -154,11 +196,19 @@ class _KNeighborsBase(Estimator):
         return X
 
     def _store(self, X):
-        self.X_fit_ = X
+        if self.metric == "l2":
+            # [x, ‖x‖²] rows: with queries [−2a, 1], one matrix product gives ‖b‖² − 2a·b,
+            # with no further pass over the (queries × train) block.
+            self.train_augmented_ = np.empty((X.shape[0], X.shape[1] + 1), dtype=X.dtype)
+            self.train_augmented_[:, :-1] = X
+            self.train_augmented_[:, -1] = np.einsum("ij,ij->i", X, X)
+            self.X_fit_ = self.train_augmented_[:, :-1]
+        else:
+            self.train_augmented_ = None
+            self.X_fit_ = X.copy()
         self.n_samples_fit_ = X.shape[0]
         self.n_features_in_ = X.shape[1]
         self.dtype_ = X.dtype
-        self.train_sq_norms_ = np.einsum("ij,ij->i", X, X) if self.metric == "l2" else None
 
     def kneighbors(self, X, n_neighbors: int | None = None, return_distance: bool = True):
         """The nearest training samples of each query.
@@ -200,9 +250,10 @@ class _KNeighborsBase(Estimator):
             if self.metric == "l2":
                 # Rank by ‖b‖² − 2a·b: ‖a‖² is the same for the whole row, so
                 # leaving it out changes no order and saves a pass.
-                key = query @ self.X_fit_.T
-                key *= -2
-                key += self.train_sq_norms_
+                query_augmented = np.empty((len(query), n_features + 1), dtype=X.dtype)
+                np.multiply(query, -2, out=query_augmented[:, :-1])
+                query_augmented[:, -1] = 1
+                key = query_augmented @ self.train_augmented_.T
             else:
                 key = l1_distances(query, self.X_fit_)
             neighbours = _select_k_smallest(key, k)
@@ -242,7 +293,7 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
     classes_ : ndarray, shape (K,)
         Sorted class labels.
     X_fit_ : ndarray, shape (N, D)
-        The memorized training data (a reference, not a copy).
+        The memorized training data (a copy).
     y_fit_ : ndarray of int, shape (N,)
         Training labels as indices into ``classes_``.
 

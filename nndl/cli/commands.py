@@ -18,6 +18,11 @@ from nndl.train import CSVLogger, EarlyStopping, LRSchedulerCallback, ProgressBa
 CHECKPOINT_NAME = "checkpoint.safetensors"
 
 
+def say(console: Console, text: str) -> None:
+    """Print plain text: no markup (paths may hold brackets), no colouring, no wrapping of long lines."""
+    console.print(text, highlight=False, soft_wrap=True, markup=False)
+
+
 def _named(table: dict):
     arguments = {k: v for k, v in table.items() if k != "name"}
     return table["name"], arguments
@@ -66,8 +71,8 @@ def train(config_path: str | None, overrides: dict, console: Console, quiet: boo
     regularizer = nn.L2Penalty(training["l2"]) if training["l2"] else None
     trainer = Trainer(model, loss_fn, optimizer, metrics=("accuracy",), callbacks=callbacks,
                       regularizer=regularizer, clip_grad_norm=training["clip_grad_norm"])
-    console.print(f"training {config['model']['name']} ({model.num_parameters():,} parameters) on "
-                  f"{config['data']['name']}: {len(x_train)} training and {len(x_test)} test samples", highlight=False, soft_wrap=True, markup=False)
+    say(console, f"training {config['model']['name']} ({model.num_parameters():,} parameters) on "
+                  f"{config['data']['name']}: {len(x_train)} training and {len(x_test)} test samples")
     history = trainer.fit(x_train, y_train, epochs=training["epochs"], batch_size=training["batch_size"],
                           validation_split=training["validation_split"], rng=training["seed"], verbose=0)
     test = trainer.evaluate(x_test, y_test)
@@ -76,8 +81,8 @@ def train(config_path: str | None, overrides: dict, console: Console, quiet: boo
             extra={"config": config, "test": test})
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
-    console.print(f"test accuracy {test['accuracy']:.4f} · test loss {test['loss']:.4f}", highlight=False, soft_wrap=True, markup=False)
-    console.print(f"checkpoint: {path}", highlight=False, soft_wrap=True, markup=False)
+    say(console, f"test accuracy {test['accuracy']:.4f} · test loss {test['loss']:.4f}")
+    say(console, f"checkpoint: {path}")
     return path
 
 
@@ -97,8 +102,7 @@ def evaluate(checkpoint_path: str, console: Console, data_name: str | None = Non
     _, _, x_test, y_test = DATASETS[config["data"]["name"]](config["data"], config["training"]["seed"])
     trainer = Trainer(checkpoint.model, nn.SoftmaxCrossEntropy(), optimizer=None)
     result = trainer.evaluate(x_test, y_test)
-    console.print(" · ".join(f"{k} {v:.4f}" for k, v in result.items()) + f" on {len(x_test)} test samples",
-                  highlight=False)
+    say(console, " · ".join(f"{k} {v:.4f}" for k, v in result.items()) + f" on {len(x_test)} test samples")
     return result
 
 
@@ -114,12 +118,12 @@ def predict(checkpoint_path: str, input_path: str, console: Console, output: str
         if not np.issubdtype(x.dtype, np.number):
             raise ValueError(f"{input_path}: expected numbers, got dtype {x.dtype}")
         x = x.astype(checkpoint.model.dtype)  # an explicit, announced conversion of the user's file
-        console.print(f"converted {input_path} to {checkpoint.model.dtype}", highlight=False, soft_wrap=True, markup=False)
+        say(console, f"converted {input_path} to {checkpoint.model.dtype}")
     scores = Trainer(checkpoint.model, nn.SoftmaxCrossEntropy(), optimizer=None).predict(x)
     result = softmax(scores, axis=1) if probabilities else np.argmax(scores, axis=1)
     if output:
         np.save(output, result)
-        console.print(f"wrote {output}", highlight=False, soft_wrap=True, markup=False)
+        say(console, f"wrote {output}")
     else:
-        console.print(np.array2string(result, threshold=100, precision=4), highlight=False, soft_wrap=True, markup=False)
+        say(console, np.array2string(result, threshold=100, precision=4))
     return result

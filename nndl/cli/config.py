@@ -30,10 +30,10 @@ class ConfigKeyError(ValueError):
 
 DEFAULTS = {
     "data": {"name": "digits", "path": None, "test_size": 0.2, "x_key": "x", "y_key": "y", "target_column": -1},
-    "model": {"name": "mlp", "hidden": [128], "activation": "relu"},
-    "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9},
+    "model": {"name": "small_cnn", "width": 32, "dropout": 0.3},
+    "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4},
     "schedule": {"name": None},
-    "training": {"epochs": 30, "batch_size": 32, "seed": 0, "validation_split": 0.1, "early_stopping": 0,
+    "training": {"epochs": 20, "batch_size": 32, "seed": 0, "validation_split": 0.1, "early_stopping": 0,
                  "clip_grad_norm": None, "l2": 0.0, "out": "runs"},
 }
 """The configuration of ``nndl train`` with no file."""

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from nndl import data, optim
-from nndl.models import mlp
+from nndl.models import mlp, small_cnn
 
 
 # ---------------------------------------------------------------------- data sets
@@ -65,7 +65,16 @@ def mlp_model(input_shape, num_classes, hidden=(128,), activation="relu", dropou
                batch_norm=batch_norm, init=init, rng=rng)
 
 
-MODELS = {"mlp": mlp_model}
+def small_cnn_model(input_shape, num_classes, width=32, dropout=0.3, rng=None):
+    """Three conv blocks with batch norm and two max-pools (``nndl.models.small_cnn``) on (C, H, W) images."""
+    if len(input_shape) != 3:
+        raise ValueError(f"[model] small_cnn needs images of shape (C, H, W), the data has samples of shape "
+                         f"{tuple(input_shape)}")
+    channels, height, width_px = input_shape
+    return small_cnn(channels, num_classes, input_size=(height, width_px), width=width, dropout=dropout, rng=rng)
+
+
+MODELS = {"mlp": mlp_model, "small_cnn": small_cnn_model}
 """Model builders ``f(input_shape, num_classes, **arguments, rng=...)``."""
 
 OPTIMIZERS = optim.OPTIMIZERS

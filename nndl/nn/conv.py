@@ -139,18 +139,36 @@ def correlate_weight_grad(padded: np.ndarray, dout: np.ndarray, geom: WindowGeom
     return grad.reshape(kernel_shape)
 
 
-def correlate_input_grad(dout: np.ndarray, weight: np.ndarray, geom: WindowGeometry, padded_shape,
-                         groups: int = 1) -> np.ndarray:
-    """``∂L/∂a`` for the padded input: ``col2im(Wᵀ δ)``.
+def correlate_input_grad(dout: np.ndarray, weight: np.ndarray, geom: WindowGeometry, groups: int = 1,
+                         interior_only: bool = False) -> np.ndarray:
+    """``∂L/∂a`` for the padded input: each window's ``Wᵀ δ[n, :, h, w]`` added onto the pixels it read.
 
-    Each window's gradient ``Wᵀ δ[n, :, h, w]`` is added back onto the pixels
-    the window read (overlapping windows sum). This is also the forward
-    product of the transposed convolution.
+    This is also the forward product of the transposed convolution.
+    Two equivalent algorithms, chosen by measured speed:
 
-    Returns an array of ``padded_shape`` = ``(N, C, H_pad, W_pad)``.
+    - *col2im*: ``cols = Wᵀ δ`` per image, then one strided add per kernel
+      tap (any stride);
+    - *full correlation* (stride 1, at most twice as many filters as input
+      channels): ``∂L/∂a = δ_pad ⋆ W̃`` with ``δ`` zero-padded by
+      ``d(k − 1)`` and ``W̃[c, f, i, j] = W[f, c, kh − 1 − i, kw − 1 − j]``
+      (the flipped kernel), which reuses the fast forward product.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, F, H_out, W_out)
+    weight : ndarray, shape (F, C/groups, kh, kw)
+    geom : WindowGeometry of the convolution
+    groups : int
+    interior_only : bool
+        Return only the gradient of the unpadded input ``(N, C, H, W)``
+        (what zero padding needs) instead of the whole padded image
+        ``(N, C, H_pad, W_pad)``.
     """
-    n, c = padded_shape[:2]
-    f = weight.shape[0]
+    n, f = dout.shape[:2]
+    c = weight.shape[1] * groups
+    if geom.stride == (1, 1) and f <= 2 * c and not _is_pointwise(geom):
+        return _input_grad_by_correlation(dout, weight, geom, groups, interior_only)
+    padded_shape = (n, c) + geom.padded_size
     per_group = c // groups * geom.taps
     pixels = geom.out_size[0] * geom.out_size[1]
     w_t = weight.reshape(groups, f // groups, per_group).transpose(0, 2, 1)
@@ -166,7 +184,41 @@ def correlate_input_grad(dout: np.ndarray, weight: np.ndarray, geom: WindowGeome
             buffer = np.empty((b, groups, per_group, pixels), dtype=dout.dtype)
         cols = np.matmul(w_t, delta[chunk], out=buffer[:b])
         col2im_add(cols.reshape(b, c * geom.taps, pixels), dpadded[chunk], geom)
+    if interior_only and geom.has_padding:
+        top, _, left, _ = geom.pads
+        h, w = geom.in_size
+        return np.ascontiguousarray(dpadded[:, :, top:top + h, left:left + w])
     return dpadded
+
+
+def _input_grad_by_correlation(dout, weight, geom: WindowGeometry, groups: int, interior_only: bool):
+    """Stride-1 input gradient as a correlation of the padded δ with the flipped, transposed kernel.
+
+    Padded pixel ``y`` receives ``Σ_i W[i] δ[y − i d]``; reading ``δ`` padded
+    by ``d(k − 1)`` before, that is a correlation with the flipped kernel.
+    For the interior only, the rows ``[top, top + H)`` are wanted, so ``δ``
+    is padded by ``d(k − 1) − top`` before (a negative amount crops).
+    """
+    n, f, h_out, w_out = dout.shape
+    f_group, c_group = weight.shape[:2]
+    f_group //= groups
+    kh, kw = geom.kernel
+    dh, dw = geom.dilation
+    top, _, left, _ = geom.pads
+    if interior_only:
+        (r0, r1), (c0, c1) = (top, top + geom.in_size[0]), (left, left + geom.in_size[1])
+    else:
+        (r0, r1), (c0, c1) = (0, geom.padded_size[0]), (0, geom.padded_size[1])
+    before_h, before_w = dh * (kh - 1) - r0, dw * (kw - 1) - c0
+    after_h = (r1 - r0) + dh * (kh - 1) - h_out - before_h
+    after_w = (c1 - c0) + dw * (kw - 1) - w_out - before_w
+    # Negative padding crops: slice first, then pad what remains positive.
+    delta = dout[:, :, max(0, -before_h):h_out - max(0, -after_h), max(0, -before_w):w_out - max(0, -after_w)]
+    delta = pad_images(delta, (max(0, before_h), max(0, after_h), max(0, before_w), max(0, after_w)))
+    flipped = weight.reshape(groups, f_group, c_group, kh, kw).transpose(0, 2, 1, 3, 4)
+    flipped = np.ascontiguousarray(flipped.reshape(groups * c_group, f_group, kh, kw)[:, :, ::-1, ::-1])
+    full = WindowGeometry(geom.kernel, (1, 1), geom.dilation, (0, 0, 0, 0), delta.shape[2:], (r1 - r0, c1 - c0))
+    return correlate(np.ascontiguousarray(delta), flipped, full, groups)
 
 
 # ---------------------------------------------------------------------- kernel pair
@@ -240,9 +292,16 @@ def conv2d_backward(dout: np.ndarray, cache, need_input_grad: bool = True):
     dbias = dout.sum(axis=(0, 2, 3)) if has_bias else None
     dx = None
     if need_input_grad:
-        dpadded = correlate_input_grad(dout, weight, geom, padded.shape, groups)
-        dx = unpad_gradient(dpadded, geom.pads, geom.in_size, padding_mode)
+        dx = _input_grad(dout, weight, geom, groups, padding_mode)
     return dx, dweight, dbias
+
+
+def _input_grad(dout, weight, geom: WindowGeometry, groups: int, padding_mode: str) -> np.ndarray:
+    """∂L/∂x: zero padding drops the border's share; other modes add it back onto the pixels it copied."""
+    if padding_mode == "zeros":
+        return correlate_input_grad(dout, weight, geom, groups, interior_only=True)
+    dpadded = correlate_input_grad(dout, weight, geom, groups)
+    return unpad_gradient(dpadded, geom.pads, geom.in_size, padding_mode)
 
 
 # ---------------------------------------------------------------------- module
@@ -320,8 +379,7 @@ class Conv2d(Module):
             self.weight.accumulate_grad(correlate_weight_grad(padded, dout, geom, groups))
         if self.bias is not None:
             self.bias.accumulate_grad(dout.sum(axis=(0, 2, 3)))
-        dpadded = correlate_input_grad(dout, weight, geom, padded.shape, groups)
-        return unpad_gradient(dpadded, geom.pads, geom.in_size, padding_mode)
+        return _input_grad(dout, weight, geom, groups, padding_mode)
 
     def output_shape(self, input_shape):
         geom = self._geometry(input_shape)

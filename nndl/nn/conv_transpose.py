@@ -98,12 +98,8 @@ def conv_transpose2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray
 
 
 def _forward(x, weight, bias, geom: WindowGeometry, groups: int):
-    n = x.shape[0]
-    out_channels = weight.shape[1] * groups
-    padded_out = correlate_input_grad(x, weight, geom, (n, out_channels) + geom.padded_size, groups)
-    top, _, left, _ = geom.pads
-    h, w = geom.in_size
-    out = padded_out if not geom.has_padding else np.ascontiguousarray(padded_out[:, :, top:top + h, left:left + w])
+    # The full output is the adjoint convolution's padded input; ``padding`` crops its border.
+    out = correlate_input_grad(x, weight, geom, groups, interior_only=True)
     if bias is not None:
         out += bias.reshape(-1, 1, 1)
     return out, (x, weight, geom, groups, bias is not None)

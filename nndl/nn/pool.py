@@ -64,21 +64,34 @@ def max_pool2d_forward(x: np.ndarray, kernel_size, stride=None, padding=0, dilat
     return _max_pool(x, geom)
 
 
-def _max_pool(x: np.ndarray, geom: WindowGeometry):
+def _max_pool(x: np.ndarray, geom: WindowGeometry, track_argmax: bool = True):
+    """Running maximum over the taps; with ``track_argmax`` also the winning tap of each window.
+
+    The winning tap is the *last* tap that strictly raised the running
+    maximum, i.e. ``max_t (t · [tap t raised it])``: a cheap elementwise
+    maximum on small integers instead of masked writes. A later tap equal
+    to the running maximum does not raise it, so ties keep the first tap.
+    Without ``track_argmax`` (inference) only the maximum is computed; the
+    tap is then recovered in the backward pass if one is ever asked for.
+    """
     padded = pad_images(x, geom.pads, value=-np.inf)
     kh, kw = geom.kernel
-    taps = [geom.tap_slices(i, j) for i in range(kh) for j in range(kw)]
-    rows, cols = taps[0]
+    rows, cols = geom.tap_slices(0, 0)
     out = padded[:, :, rows, cols].copy()
-    index_dtype = np.uint8 if len(taps) <= 256 else np.int32
-    argmax = np.zeros(out.shape, dtype=index_dtype)
-    better = np.empty(out.shape, dtype=bool)
-    for tap, (rows, cols) in enumerate(taps[1:], start=1):
+    argmax = None
+    if track_argmax:
+        argmax = np.zeros(out.shape, dtype=np.uint8 if kh * kw <= 256 else np.int32)
+        raised = np.empty(out.shape, dtype=bool)
+        scratch = np.empty(out.shape, dtype=argmax.dtype)
+    for tap in range(1, kh * kw):
+        rows, cols = geom.tap_slices(*divmod(tap, kw))
         candidate = padded[:, :, rows, cols]
-        np.greater(candidate, out, out=better)
-        np.copyto(argmax, tap, where=better)
+        if track_argmax:
+            np.greater(candidate, out, out=raised)
+            np.multiply(raised, argmax.dtype.type(tap), out=scratch)
+            np.maximum(argmax, scratch, out=argmax)
         np.maximum(out, candidate, out=out)
-    return out, (argmax, geom, x.shape)
+    return out, [argmax, None if track_argmax else padded, out if not track_argmax else None, geom, x.shape]
 
 
 def max_pool2d_backward(dout: np.ndarray, cache) -> np.ndarray:
@@ -90,17 +103,33 @@ def max_pool2d_backward(dout: np.ndarray, cache) -> np.ndarray:
 
     Returns ``dx`` of shape (N, C, H, W).
     """
-    argmax, geom, x_shape = cache
+    argmax, geom, x_shape = _argmax(cache), cache[3], cache[4]
     kh, kw = geom.kernel
     padded_shape = x_shape[:2] + geom.padded_size
+    overlap = geom.windows_overlap()
     dpadded = np.zeros(padded_shape, dtype=dout.dtype)
     chosen = np.empty(argmax.shape, dtype=bool)
     for tap in range(kh * kw):
         rows, cols = geom.tap_slices(*divmod(tap, kw))
         np.equal(argmax, tap, out=chosen)
         target = dpadded[:, :, rows, cols]
-        np.add(target, dout, out=target, where=chosen)
+        if overlap:
+            target += dout * chosen
+        else:
+            # Disjoint windows: every pixel is written by at most one tap of one window.
+            np.multiply(dout, chosen, out=target)
     return unpad_gradient(dpadded, geom.pads, geom.in_size)
+
+
+def _argmax(cache) -> np.ndarray:
+    """The winning tap per window; recomputed (and kept) when forward ran without tracking it."""
+    if cache[0] is None:
+        _, padded, out, geom, x_shape = cache
+        h, w = geom.in_size
+        top, left = geom.pads[0], geom.pads[2]
+        cache[0] = _max_pool(padded[:, :, top:top + h, left:left + w], geom)[1][0]
+        cache[1] = cache[2] = None
+    return cache[0]
 
 
 def max_pool2d_indices(cache) -> np.ndarray:
@@ -108,7 +137,7 @@ def max_pool2d_indices(cache) -> np.ndarray:
 
     ``MaxUnpool2d`` takes these to put values back where they came from.
     """
-    argmax, geom, x_shape = cache
+    argmax, geom, x_shape = _argmax(cache), cache[3], cache[4]
     kh, kw = geom.kernel
     (sh, sw), (dh, dw), (ho, wo) = geom.stride, geom.dilation, geom.out_size
     top, left = geom.pads[0], geom.pads[2]
@@ -160,7 +189,9 @@ class MaxPool2d(Module):
 
     def forward(self, x):
         x = self._check_input(x)
-        out, self._cache = _max_pool(x, self._geometry(x.shape))
+        # In evaluation mode nothing will be differentiated: skip the winning-tap bookkeeping.
+        track = self.training or self.return_indices
+        out, self._cache = _max_pool(x, self._geometry(x.shape), track_argmax=track)
         if self.return_indices:
             return out, max_pool2d_indices(self._cache)
         return out

@@ -66,7 +66,7 @@ class ProgressBar(Callback):
         if not self.quiet:
             seconds = time.perf_counter() - self._start
             self.console.print(f"epoch {epoch + 1}/{self._epochs} · {format_logs(logs or {})} · {seconds:.1f}s",
-                               highlight=False)
+                               highlight=False, soft_wrap=True, markup=False)
 
     def on_train_end(self, logs=None):
         if self._progress is not None:
@@ -74,4 +74,5 @@ class ProgressBar(Callback):
         if self.quiet and self._last is not None:
             epoch, last = self._last
             seconds = time.perf_counter() - self._train_start
-            self.console.print(f"trained {epoch + 1} epochs in {seconds:.1f}s · {format_logs(last)}", highlight=False, soft_wrap=True, markup=False)
+            self.console.print(f"trained {epoch + 1} epochs in {seconds:.1f}s · {format_logs(last)}",
+                               highlight=False, soft_wrap=True, markup=False)
