@@ -1,0 +1,177 @@
+"""Neural networks as scikit-learn estimators: ``NeuralNetClassifier`` and ``NeuralNetRegressor``.
+
+They wrap an nndl model and the ``Trainer`` so that a network can be
+cross-validated, grid-searched, bagged or put in a ``Pipeline`` like any
+other estimator. The network is built by a factory at each ``fit``::
+
+    def factory(input_shape, n_outputs, rng, hidden=64):
+        return nn.Sequential(nn.Linear(input_shape[0], hidden, rng=rng), nn.ReLU(),
+                             nn.Linear(hidden, n_outputs, rng=rng))
+
+    clf = NeuralNetClassifier(module_factory=factory, module_kwargs={"hidden": 32}, epochs=30, rng=0)
+    GridSearchCV(clf, {"lr": [1e-3, 3e-3], "module_kwargs": [{"hidden": 32}, {"hidden": 128}]})
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from nndl import nn, optim
+from nndl.classic.base import (ClassifierMixin, Estimator, RegressorMixin, check_array,
+                               check_classification_targets, check_regression_targets)
+from nndl.nn.softmax import softmax
+from nndl.train import Trainer
+
+CLASSIFICATION_LOSSES = {"cross_entropy": nn.SoftmaxCrossEntropy, "hinge": nn.MulticlassHingeLoss}
+REGRESSION_LOSSES = {"mse": nn.MSELoss, "l1": nn.L1Loss}
+
+
+class _NeuralNet(Estimator):
+    """What the classifier and the regressor share: building, training and running the network."""
+
+    _losses: dict = {}
+
+    def __init__(self, *, module_factory, module_kwargs=None, loss=None, optimizer: str = "adam",
+                 lr: float = 1e-3, optimizer_kwargs=None, epochs: int = 20, batch_size: int = 32,
+                 validation_split: float = 0.0, dtype=np.float32, rng=None, verbose: int = 0):
+        self.module_factory = module_factory
+        self.module_kwargs = module_kwargs
+        self.loss = loss
+        self.optimizer = optimizer
+        self.lr = lr
+        self.optimizer_kwargs = optimizer_kwargs
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.validation_split = validation_split
+        self.dtype = dtype
+        self.rng = rng
+        self.verbose = verbose
+
+    def _check_X(self, X) -> np.ndarray:
+        owner = type(self).__name__
+        ndim = np.ndim(X)
+        if ndim < 2:
+            raise ValueError(f"{owner}: X must have shape (n_samples, ...), got shape {np.shape(X)}")
+        # A network computes in its own dtype: X is converted explicitly, as scikit-learn estimators
+        # convert their input (documented; a float64 Pipeline feeds float32 models this way).
+        return check_array(owner, X, ndim=ndim).astype(self.dtype, copy=False)
+
+    def _make_loss(self):
+        owner = type(self).__name__
+        if isinstance(self.loss, nn.Loss):
+            return copy.deepcopy(self.loss)
+        if self.loss not in self._losses:
+            raise ValueError(f"{owner}: unknown loss {self.loss!r}; valid: {', '.join(self._losses)} "
+                             "or an nndl Loss instance")
+        return self._losses[self.loss]()
+
+    def _fit_network(self, X, targets, n_outputs: int):
+        owner = type(self).__name__
+        rng = self._make_rng()
+        if not callable(self.module_factory):
+            raise TypeError(f"{owner}: module_factory must be callable(input_shape, n_outputs, rng, **module_kwargs)")
+        model = self.module_factory(X.shape[1:], n_outputs, rng=rng, **(self.module_kwargs or {}))
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"{owner}: module_factory returned {type(model).__name__}, not an nndl Module")
+        model.to(self.dtype)
+        optimizer_class = optim.get_optimizer(self.optimizer) if isinstance(self.optimizer, str) else self.optimizer
+        opt = optimizer_class(model.parameters(), lr=self.lr, **(self.optimizer_kwargs or {}))
+        self.trainer_ = Trainer(model, self._make_loss(), opt, metrics=())
+        self.history_ = self.trainer_.fit(X, targets, epochs=self.epochs, batch_size=self.batch_size,
+                                          validation_split=self.validation_split, rng=rng, verbose=self.verbose)
+        self.model_ = model
+        self.n_features_in_ = int(np.prod(X.shape[1:]))
+        self.input_shape_ = X.shape[1:]
+
+    def _outputs(self, X) -> np.ndarray:
+        self._check_fitted()
+        X = self._check_X(X)
+        if X.shape[1:] != self.input_shape_:
+            raise ValueError(f"{type(self).__name__}: X has samples of shape {X.shape[1:]}, "
+                             f"but the network was fitted on {self.input_shape_}")
+        return self.trainer_.predict(X)
+
+
+class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
+    """A network trained by mini-batch gradient descent, as a scikit-learn classifier.
+
+    Parameters
+    ----------
+    module_factory : callable
+        ``module_factory(input_shape, n_classes, rng=rng, **module_kwargs)``
+        returning an nndl Module that maps ``(N, *input_shape)`` to class scores ``(N, n_classes)``.
+    module_kwargs : dict, optional
+        Extra arguments of the factory (grid-searchable as a whole dict).
+    loss : {'cross_entropy', 'hinge'} or Loss
+    optimizer : str or Optimizer class
+        A name from ``nndl.optim.OPTIMIZERS`` (default Adam).
+    lr : float
+    optimizer_kwargs : dict, optional
+        Other optimizer arguments (``momentum``, ``weight_decay``...).
+    epochs, batch_size, validation_split
+        As in ``Trainer.fit``.
+    dtype : float32 or float64
+        The network's dtype; ``X`` is converted to it.
+    rng : Generator, int or None
+        Initial weights and shuffling; an int makes refits identical.
+    verbose : int
+
+    Attributes
+    ----------
+    classes_, model_, history_, trainer_, n_features_in_, input_shape_
+    """
+
+    _losses = CLASSIFICATION_LOSSES
+
+    def __init__(self, *, module_factory, module_kwargs=None, loss="cross_entropy", optimizer="adam", lr=1e-3,
+                 optimizer_kwargs=None, epochs=20, batch_size=32, validation_split=0.0, dtype=np.float32, rng=None,
+                 verbose=0):
+        super().__init__(module_factory=module_factory, module_kwargs=module_kwargs, loss=loss, optimizer=optimizer,
+                         lr=lr, optimizer_kwargs=optimizer_kwargs, epochs=epochs, batch_size=batch_size,
+                         validation_split=validation_split, dtype=dtype, rng=rng, verbose=verbose)
+
+    def fit(self, X, y):
+        X = self._check_X(X)
+        self.classes_, y_index = check_classification_targets(type(self).__name__, y, len(X))
+        self._fit_network(X, y_index.astype(np.int64), len(self.classes_))
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Softmax of the network's scores, columns in the order of ``classes_``."""
+        return softmax(self._outputs(X).astype(np.float64), axis=1)
+
+    def predict(self, X) -> np.ndarray:
+        scores = self._outputs(X)
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+class NeuralNetRegressor(RegressorMixin, _NeuralNet):
+    """A network trained by mini-batch gradient descent, as a scikit-learn regressor.
+
+    Same parameters as :class:`NeuralNetClassifier`, with ``loss`` in
+    ``{'mse', 'l1'}`` (or a Loss) and a factory returning ``(N, n_outputs)``.
+    One-dimensional ``y`` gives one-dimensional predictions.
+    """
+
+    _losses = REGRESSION_LOSSES
+
+    def __init__(self, *, module_factory, module_kwargs=None, loss="mse", optimizer="adam", lr=1e-3,
+                 optimizer_kwargs=None, epochs=20, batch_size=32, validation_split=0.0, dtype=np.float32, rng=None,
+                 verbose=0):
+        super().__init__(module_factory=module_factory, module_kwargs=module_kwargs, loss=loss, optimizer=optimizer,
+                         lr=lr, optimizer_kwargs=optimizer_kwargs, epochs=epochs, batch_size=batch_size,
+                         validation_split=validation_split, dtype=dtype, rng=rng, verbose=verbose)
+
+    def fit(self, X, y):
+        X = self._check_X(X)
+        y = check_regression_targets(type(self).__name__, y, len(X), self.dtype)
+        self.single_output_ = y.ndim == 1
+        targets = y.reshape(len(y), -1)
+        self._fit_network(X, targets, targets.shape[1])
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        outputs = self._outputs(X)
+        return outputs[:, 0] if self.single_output_ else outputs
