@@ -166,7 +166,7 @@ def test_sigmoid_and_softplus_extreme_inputs_are_finite_and_correct(dtype):
     exact_softplus = [0.0, 0.0, np.log1p(np.exp(-50.0)), np.log(2.0), 50.0 + np.log1p(np.exp(-50.0)), 1000.0,
                       info.max]
     np.testing.assert_allclose(soft, np.array(exact_softplus, dtype=dtype), rtol=4 * info.eps, atol=tiny)
-    assert soft[2] > 0 and soft[2] == pytest.approx(np.exp(-50.0), rel=4 * info.eps)
+    assert soft[2] > 0 and soft[2] == pytest.approx(np.exp(-50.0), rel=float(4 * info.eps))
 
 
 @pytest.mark.parametrize("layer_cls", [nn.Sigmoid, nn.Softplus, nn.Tanh])
