@@ -32,6 +32,7 @@ class _NeuralNet(Estimator):
     """What the classifier and the regressor share: building, training and running the network."""
 
     _losses: dict = {}
+    _default_loss: str = ""
 
     def __init__(self, *, module_factory, module_kwargs=None, loss=None, optimizer: str = "adam",
                  lr: float = 1e-3, optimizer_kwargs=None, epochs: int = 20, batch_size: int = 32,
@@ -62,10 +63,11 @@ class _NeuralNet(Estimator):
         owner = type(self).__name__
         if isinstance(self.loss, nn.Loss):
             return copy.deepcopy(self.loss)
-        if self.loss not in self._losses:
-            raise ValueError(f"{owner}: unknown loss {self.loss!r}; valid: {', '.join(self._losses)} "
+        name = self._default_loss if self.loss is None else self.loss
+        if name not in self._losses:
+            raise ValueError(f"{owner}: unknown loss {name!r}; valid: {', '.join(self._losses)} "
                              "or an nndl Loss instance")
-        return self._losses[self.loss]()
+        return self._losses[name]()
 
     def _fit_network(self, X, targets, n_outputs: int):
         owner = type(self).__name__
@@ -104,7 +106,8 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
         returning an nndl Module that maps ``(N, *input_shape)`` to class scores ``(N, n_classes)``.
     module_kwargs : dict, optional
         Extra arguments of the factory (grid-searchable as a whole dict).
-    loss : {'cross_entropy', 'hinge'} or Loss
+    loss : {'cross_entropy', 'hinge'}, Loss or None
+        ``None`` means ``'cross_entropy'``.
     optimizer : str or Optimizer class
         A name from ``nndl.optim.OPTIMIZERS`` (default Adam).
     lr : float
@@ -124,13 +127,7 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
     """
 
     _losses = CLASSIFICATION_LOSSES
-
-    def __init__(self, *, module_factory, module_kwargs=None, loss="cross_entropy", optimizer="adam", lr=1e-3,
-                 optimizer_kwargs=None, epochs=20, batch_size=32, validation_split=0.0, dtype=np.float32, rng=None,
-                 verbose=0):
-        super().__init__(module_factory=module_factory, module_kwargs=module_kwargs, loss=loss, optimizer=optimizer,
-                         lr=lr, optimizer_kwargs=optimizer_kwargs, epochs=epochs, batch_size=batch_size,
-                         validation_split=validation_split, dtype=dtype, rng=rng, verbose=verbose)
+    _default_loss = "cross_entropy"
 
     def fit(self, X, y):
         X = self._check_X(X)
@@ -151,18 +148,13 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNet):
     """A network trained by mini-batch gradient descent, as a scikit-learn regressor.
 
     Same parameters as :class:`NeuralNetClassifier`, with ``loss`` in
-    ``{'mse', 'l1'}`` (or a Loss) and a factory returning ``(N, n_outputs)``.
+    ``{'mse', 'l1'}`` (or a Loss; ``None`` means ``'mse'``) and a factory
+    returning ``(N, n_outputs)``.
     One-dimensional ``y`` gives one-dimensional predictions.
     """
 
     _losses = REGRESSION_LOSSES
-
-    def __init__(self, *, module_factory, module_kwargs=None, loss="mse", optimizer="adam", lr=1e-3,
-                 optimizer_kwargs=None, epochs=20, batch_size=32, validation_split=0.0, dtype=np.float32, rng=None,
-                 verbose=0):
-        super().__init__(module_factory=module_factory, module_kwargs=module_kwargs, loss=loss, optimizer=optimizer,
-                         lr=lr, optimizer_kwargs=optimizer_kwargs, epochs=epochs, batch_size=batch_size,
-                         validation_split=validation_split, dtype=dtype, rng=rng, verbose=verbose)
+    _default_loss = "mse"
 
     def fit(self, X, y):
         X = self._check_X(X)
