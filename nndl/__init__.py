@@ -5,7 +5,8 @@ numerically (``nndl.check``) and checked against PyTorch.
 """
 
 from nndl import check, classic, data, nn, optim
+from nndl.summary import summary  # nndl.summary(model, input_shape); the package stays importable by name
 
 __version__ = "0.1.0"
 
-__all__ = ["check", "classic", "data", "nn", "optim", "__version__"]
+__all__ = ["check", "classic", "data", "nn", "optim", "summary", "__version__"]

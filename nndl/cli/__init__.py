@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("input", help="an .npy array of samples shaped like the training inputs")
     predict.add_argument("--output", help="write the predictions to this .npy file instead of printing them")
     predict.add_argument("--probabilities", action="store_true", help="output class probabilities")
+
+    from nndl.cli.summary_commands import add_parsers as add_summary_parsers
+    add_summary_parsers(commands)  # nndl summary, nndl explain
     return parser
 
 
@@ -56,6 +59,12 @@ def main(argv=None) -> int:
             commands.train(args.config, _overrides(args), console, quiet=args.quiet)
         elif args.command == "evaluate":
             commands.evaluate(args.checkpoint, console, data_name=args.data, data_path=args.data_path)
+        elif args.command == "summary":
+            from nndl.cli.summary_commands import run_summary
+            run_summary(args, console)
+        elif args.command == "explain":
+            from nndl.cli.summary_commands import run_explain
+            return run_explain(args, console)
         else:
             commands.predict(args.checkpoint, args.input, console, output=args.output,
                              probabilities=args.probabilities)

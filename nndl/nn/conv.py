@@ -164,17 +164,23 @@ def correlate_input_grad(dout: np.ndarray, weight: np.ndarray, geom: WindowGeome
         (what zero padding needs) instead of the whole padded image
         ``(N, C, H_pad, W_pad)``.
     """
-    n, f = dout.shape[:2]
-    c = weight.shape[1] * groups
+    f, c = dout.shape[1], weight.shape[1] * groups
     if geom.stride == (1, 1) and f <= 2 * c and not _is_pointwise(geom):
         return _input_grad_by_correlation(dout, weight, geom, groups, interior_only)
+    return _input_grad_by_col2im(dout, weight, geom, groups, interior_only)
+
+
+def _input_grad_by_col2im(dout, weight, geom: WindowGeometry, groups: int, interior_only: bool):
+    """``col2im(Wᵀ δ)`` chunk by chunk, then the border cropped if only the interior is wanted."""
+    n, f = dout.shape[:2]
+    c = weight.shape[1] * groups
     padded_shape = (n, c) + geom.padded_size
     per_group = c // groups * geom.taps
     pixels = geom.out_size[0] * geom.out_size[1]
     w_t = weight.reshape(groups, f // groups, per_group).transpose(0, 2, 1)
     delta = dout.reshape(n, groups, f // groups, pixels)
     if _is_pointwise(geom):
-        return np.matmul(w_t, delta).reshape(padded_shape)
+        return np.matmul(w_t, delta).reshape(padded_shape)  # a 1x1 kernel without padding has no border
     dpadded = np.zeros(padded_shape, dtype=dout.dtype)
     item_bytes = c * geom.taps * pixels * dout.itemsize
     buffer = None

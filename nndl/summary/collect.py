@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from nndl import nn
 from nndl.nn.module import Module
-from nndl.summary.stats import ReceptiveField, leaf_cost
+from nndl.summary.stats import ReceptiveField, leaf_cost, window_spec
 
 SHAPE_ERRORS = (ValueError, TypeError, IndexError, NotImplementedError, ZeroDivisionError)
 
@@ -61,6 +61,8 @@ class LayerRow:
         Input distance between neighbouring output positions.
     description : str
         ``module.describe()``.
+    spec : str
+        Window geometry in the notes' form (``f=5, s=1``) for conv and pool layers.
     """
 
     name: str
@@ -76,6 +78,7 @@ class LayerRow:
     receptive_field: tuple | None = None
     jump: tuple | None = None
     description: str = ""
+    spec: str = ""
 
     @property
     def activation_size(self) -> int | None:
@@ -88,7 +91,8 @@ class LayerRow:
                 "input_shape": self.input_shape, "output_shape": self.output_shape,
                 "activation_size": self.activation_size, "params": self.params,
                 "trainable_params": self.trainable_params, "shared_params": self.shared_params, "macs": self.macs,
-                "receptive_field": self.receptive_field, "jump": jump, "description": self.description}
+                "receptive_field": self.receptive_field, "jump": jump, "description": self.description,
+                "spec": self.spec}
 
 
 def activation_size(shape) -> int | None:
@@ -128,16 +132,18 @@ class _Walk:
     names: dict[int, str]
     rows: list[LayerRow] = field(default_factory=list)
     counted: set[int] = field(default_factory=set)
-
-
-def _label(walk: _Walk, module: Module, path: str | None) -> str:
-    return f"'{path}' {module.describe()}" if path else module.describe()
+    stack: list[str] = field(default_factory=list)  # paths of the named modules being walked
 
 
 def _fail(walk: _Walk, module: Module, path: str | None, input_shape, reason: str, row: LayerRow | None):
-    if row is not None and row not in walk.rows:
-        walk.rows.append(row)
-    where = f"layer '{path}'" if path else f"an unnamed {type(module).__name__} inside the model"
+    if row is not None:
+        if row not in walk.rows:
+            walk.rows.append(row)
+        row.params = sum(p.size for p in module.parameters())
+        row.trainable_params = sum(p.size for p in module.parameters() if p.requires_grad)
+    where = f"layer '{path}'" if path else (
+        f"the unnamed {type(module).__name__} inside '{walk.stack[-1]}'" if walk.stack
+        else f"an unnamed {type(module).__name__} of the model")
     raise SummaryError(f"summary stopped at {where} {module.describe()}: input shape {tuple(input_shape)}: {reason}",
                        path or "<model>", walk.rows)
 
@@ -184,8 +190,9 @@ def _walk(walk: _Walk, module: Module, shape, field_in, depth: int):
     row = None
     if path is not None:
         row = LayerRow(path, type(module).__name__, depth, kind in ("leaf", "opaque"), tuple(shape),
-                       description=module.describe())
+                       description=module.describe(), spec=window_spec(module))
         walk.rows.append(row)
+        walk.stack.append(path)
     inner_depth = depth + 1 if path is not None else depth
 
     if kind in ("leaf", "opaque"):
@@ -216,7 +223,7 @@ def _walk(walk: _Walk, module: Module, shape, field_in, depth: int):
             short_out, short_field, short_macs = _walk(walk, shortcut, shape, field_in, inner_depth)
             macs += short_macs
         if tuple(block_out) != tuple(short_out):
-            _fail(walk, module, path or _nearest_name(walk), shape,
+            _fail(walk, module, path, shape,
                   f"block output {tuple(block_out)} and shortcut output {tuple(short_out)} differ "
                   f"(Residual adds them)", row)
         out, field_out = tuple(block_out), ReceptiveField.widest([block_field, short_field])
@@ -234,6 +241,7 @@ def _walk(walk: _Walk, module: Module, shape, field_in, depth: int):
             out = _concat_shape(walk, module, path, shape, outs, row)
 
     if row is not None:
+        walk.stack.pop()
         row.output_shape = out
         row.macs = macs
         row.params, row.trainable_params, row.shared_params = _parameter_counts(walk, module, kind)
@@ -241,10 +249,6 @@ def _walk(walk: _Walk, module: Module, shape, field_in, depth: int):
             row.receptive_field = field_out.size
             row.jump = field_out.jump
     return out, field_out, macs
-
-
-def _nearest_name(walk: _Walk) -> str | None:
-    return walk.rows[-1].name if walk.rows else None
 
 
 def _concat_shape(walk: _Walk, module, path, shape, outs, row):

@@ -203,6 +203,27 @@ def leaf_cost(module, input_shape, output_shape) -> LayerCost:
     return LayerCost(0, None)
 
 
+def window_spec(module) -> str:
+    """The notes' short form of a windowed layer's geometry, e.g. ``f=5, s=1`` (``p``, ``d`` when not 0/1)."""
+    if not hasattr(module, "kernel_size") or not hasattr(module, "stride"):
+        return ""
+
+    def text(value):
+        if isinstance(value, str):
+            return value
+        value = _pair(value)
+        return str(value[0]) if value[0] == value[1] else f"{value[0]}x{value[1]}"
+
+    parts = [f"f={text(module.kernel_size)}", f"s={text(module.stride)}"]
+    padding = getattr(module, "padding", 0)
+    if isinstance(padding, str) or _pair(padding) != (0, 0):
+        parts.append(f"p={text(padding)}")
+    dilation = getattr(module, "dilation", 1)
+    if _pair(dilation) != (1, 1):
+        parts.append(f"d={text(dilation)}")
+    return ", ".join(parts)
+
+
 # ---------------------------------------------------------------------- receptive fields
 @dataclass(frozen=True)
 class ReceptiveField:

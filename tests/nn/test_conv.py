@@ -4,7 +4,8 @@ import torch
 
 from nndl import nn
 from nndl.nn import windows
-from nndl.nn.conv import conv2d_backward, conv2d_forward
+from nndl.nn import conv as conv_module
+from nndl.nn.conv import conv2d_backward, conv2d_forward, conv_geometry
 from tests.layer_checks import assert_torch_parity, check_layer
 
 # A representative grid rather than the full product of every axis: each row
@@ -38,6 +39,7 @@ CONV_GRID = [
     (2, 2, 3, 1, (2, 1), 1, 1, True, "replicate", (1, 2, 4, 5)),
     (2, 3, 3, 2, 1, 1, 1, True, "circular", (2, 2, 6, 5)),
     (2, 2, 3, 1, 0, 1, 1, True, "zeros", (2, 2, 3, 3)),          # kernel as large as the input
+    (1, 3, 3, 1, 1, 1, 1, True, "zeros", (2, 1, 5, 4)),          # stride 1, F > 2C: col2im input gradient
 ]
 
 
@@ -70,6 +72,19 @@ def test_conv2d_batch_chunking_changes_nothing(config, monkeypatch):
     assert len(list(windows.batch_chunks(5, 100))) == 5
     x = np.random.default_rng(3).standard_normal(shape)
     assert_torch_parity(layer, torch_layer, x, rng=4)
+
+
+@pytest.mark.parametrize("interior_only", [True, False])
+def test_both_input_gradient_algorithms_agree(interior_only):
+    # Stride 1 may use the full correlation with the flipped kernel instead of col2im: same numbers.
+    rng = np.random.default_rng(5)
+    weight = rng.standard_normal((4, 3, 2, 3))
+    geom = conv_geometry((2, 6, 6, 7), weight.shape, (1, 1), (1, 0, 2, 1), (2, 1), 2, "test")
+    dout = rng.standard_normal((2, 4) + geom.out_size)
+    by_correlation = conv_module._input_grad_by_correlation(dout, weight, geom, 2, interior_only)
+    by_col2im = conv_module._input_grad_by_col2im(dout, weight, geom, 2, interior_only)
+    assert by_col2im.shape == ((2, 6, 6, 7) if interior_only else (2, 6) + geom.padded_size)
+    np.testing.assert_allclose(by_correlation, by_col2im, rtol=1e-12, atol=1e-12)
 
 
 def test_conv2d_kernel_pair_matches_module():

@@ -25,6 +25,7 @@ TRANSPOSE_GRID = [
     (4, 6, 3, 2, 1, 1, 2, 1, True, (2, 4, 3, 4)),
     (3, 3, 3, 2, 0, 0, 3, 1, True, (2, 3, 3, 3)),   # depthwise
     (4, 2, 2, 3, 1, 2, 2, 2, False, (1, 4, 3, 2)),
+    (5, 2, 3, 1, 1, 0, 1, 1, True, (2, 5, 3, 4)),    # stride 1, C_in > 2 C_out: col2im forward
 ]
 
 

@@ -106,6 +106,19 @@ def test_max_pool_overlapping_windows_accumulate():
     assert dx[0, 0, 2, 2] == 10.0 and np.count_nonzero(dx) == 1
 
 
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 2)])
+def test_max_pool_backward_after_evaluation_forward(kernel, stride):
+    # Evaluation skips the winning-tap bookkeeping; a backward pass then recovers it, ties included.
+    x = np.round(np.random.default_rng(0).standard_normal((2, 3, 7, 6)))
+    dout = np.random.default_rng(1).standard_normal(nn.MaxPool2d(kernel, stride).output_shape(x.shape))
+    trained, evaluated = nn.MaxPool2d(kernel, stride), nn.MaxPool2d(kernel, stride).eval()
+    np.testing.assert_array_equal(trained(x), evaluated(x))
+    np.testing.assert_array_equal(trained.backward(dout), evaluated.backward(dout))
+    tx = torch.tensor(x, requires_grad=True)
+    torch.nn.MaxPool2d(kernel, stride)(tx).backward(torch.tensor(dout))
+    np.testing.assert_allclose(evaluated.backward(dout), tx.grad.numpy(), rtol=1e-12)
+
+
 def test_max_pool_padding_is_never_selected():
     x = -np.ones((1, 1, 2, 2)) * np.array([[1., 2.], [3., 4.]])
     out = nn.MaxPool2d(2, stride=1, padding=1)(x)
