@@ -1,5 +1,7 @@
 import glob
 import os
+import pathlib
+import re
 import subprocess
 import sys
 
@@ -110,3 +112,37 @@ def test_default_job_reaches_98_percent_on_the_digits(tmp_path, capsys):
     assert code == 0
     assert "training small_cnn" in out
     assert float(out.split("test accuracy ")[1].split()[0]) >= 0.98
+
+
+def _write_fake_mnist(directory, rng):
+    from nndl.data import write_idx
+
+    directory.mkdir()
+    for prefix, n in (("train", 60), ("t10k", 20)):
+        write_idx(directory / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(directory / f"{prefix}-labels-idx1-ubyte.gz", (np.arange(n) % 10).astype(np.uint8))
+
+
+def _write_fake_cifar_binary(directory, rng):
+    directory.mkdir()
+    for name, n in [(f"data_batch_{i}.bin", 8) for i in range(1, 6)] + [("test_batch.bin", 10)]:
+        records = np.concatenate([(np.arange(n) % 10).astype(np.uint8)[:, None],
+                                  rng.integers(0, 256, (n, 3072), dtype=np.uint8)], axis=1)
+        (directory / name).write_bytes(records.tobytes())
+
+
+@pytest.mark.parametrize("example, writer", [("mnist_lenet5.toml", _write_fake_mnist),
+                                             ("cifar10_cnn.toml", _write_fake_cifar_binary)])
+def test_image_examples_train_on_files_in_their_format(tmp_path, capsys, example, writer):
+    """The LeNet-5/MNIST and CIFAR-10 configurations run end to end on small files written in each format."""
+    writer(tmp_path / "data", np.random.default_rng(0))
+    text = (pathlib.Path(__file__).parents[1] / "examples" / example).read_text()
+    config = tmp_path / example
+    config.write_text(re.sub(r'path = ".*"', f'path = "{tmp_path / "data"}"', text))
+    code, out = run(["train", str(config), "--epochs", "1", "--batch-size", "16", "--out", str(tmp_path / "runs")],
+                    capsys)
+    assert code == 0, out
+    (checkpoint,) = glob.glob(str(tmp_path / "runs" / "*" / "checkpoint.safetensors"))
+    model = io.load(checkpoint).model
+    expected_input = (1, 1, 28, 28) if "mnist" in example else (1, 3, 32, 32)
+    assert model.output_shape(expected_input) == (1, 10)

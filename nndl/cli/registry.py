@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from nndl import data, optim
-from nndl.models import mlp, small_cnn
+from nndl.models import cifar_net, lenet5, mlp, small_cnn
 
 
 # ---------------------------------------------------------------------- data sets
@@ -58,6 +58,13 @@ DATASETS = {"digits": digits, "mnist": mnist, "fashion_mnist": mnist, "cifar10":
 
 
 # ---------------------------------------------------------------------- models
+def _image_shape(name, input_shape):
+    if len(input_shape) != 3:
+        raise ValueError(f"[model] {name} needs images of shape (C, H, W), the data has samples of shape "
+                         f"{tuple(input_shape)}")
+    return input_shape
+
+
 def mlp_model(input_shape, num_classes, hidden=(128,), activation="relu", dropout=0.0, batch_norm=False,
               init="auto", rng=None):
     """Multilayer perceptron on the flattened input."""
@@ -67,14 +74,27 @@ def mlp_model(input_shape, num_classes, hidden=(128,), activation="relu", dropou
 
 def small_cnn_model(input_shape, num_classes, width=32, dropout=0.3, rng=None):
     """Three conv blocks with batch norm and two max-pools (``nndl.models.small_cnn``) on (C, H, W) images."""
-    if len(input_shape) != 3:
-        raise ValueError(f"[model] small_cnn needs images of shape (C, H, W), the data has samples of shape "
-                         f"{tuple(input_shape)}")
-    channels, height, width_px = input_shape
+    channels, height, width_px = _image_shape("small_cnn", input_shape)
     return small_cnn(channels, num_classes, input_size=(height, width_px), width=width, dropout=dropout, rng=rng)
 
 
-MODELS = {"mlp": mlp_model, "small_cnn": small_cnn_model}
+def lenet5_model(input_shape, num_classes, activation="relu", pool="max", rng=None):
+    """LeNet-5 on 32x32 images, or on 28x28 ones (MNIST) with conv1 padded by 2."""
+    channels, height, width = _image_shape("lenet5", input_shape)
+    if (height, width) not in ((32, 32), (28, 28)):
+        raise ValueError(f"[model] lenet5 needs 32x32 or 28x28 images, the data has {height}x{width}")
+    return lenet5(num_classes, channels, activation=activation, pool=pool, padding=2 if height == 28 else 0, rng=rng)
+
+
+def cifar_net_model(input_shape, num_classes, width=32, dropout=0.5, rng=None):
+    """Two VGG stages with batch norm and a 256-unit classifier (``nndl.models.cifar_net``) on 32x32 images."""
+    channels, height, width_px = _image_shape("cifar_net", input_shape)
+    if (height, width_px) != (32, 32):
+        raise ValueError(f"[model] cifar_net needs 32x32 images, the data has {height}x{width_px}")
+    return cifar_net(num_classes, channels, width=width, dropout=dropout, rng=rng)
+
+
+MODELS = {"mlp": mlp_model, "small_cnn": small_cnn_model, "lenet5": lenet5_model, "cifar_net": cifar_net_model}
 """Model builders ``f(input_shape, num_classes, **arguments, rng=...)``."""
 
 OPTIMIZERS = optim.OPTIMIZERS

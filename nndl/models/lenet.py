@@ -37,6 +37,10 @@ class LeNet5(nn.Sequential):
         ``avg`` is closest to the original's subsampling.
     init : str
         Weight initialization of the conv and linear layers.
+    padding : int
+        Zero padding of ``conv1``. ``2`` gives a 28×28 input (MNIST) the same
+        28×28 first feature maps as an unpadded 32×32 one, so the rest of the
+        network is unchanged.
     rng : Generator, int or None
     dtype : float32 or float64
 
@@ -44,7 +48,7 @@ class LeNet5(nn.Sequential):
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, activation: str = "tanh", pool: str = "avg",
-                 init: str = "he_uniform", rng=None, dtype=np.float32):
+                 init: str = "he_uniform", padding: int = 0, rng=None, dtype=np.float32):
         if activation not in LENET_ACTIVATIONS:
             raise ValueError(f"LeNet5: unknown activation '{activation}'; valid: {', '.join(LENET_ACTIVATIONS)}")
         if pool not in LENET_POOLS:
@@ -53,7 +57,7 @@ class LeNet5(nn.Sequential):
         act, pool_cls = LENET_ACTIVATIONS[activation], LENET_POOLS[pool]
         kw = dict(init=init, rng=rng, dtype=dtype)
         super().__init__(OrderedDict([
-            ("conv1", nn.Conv2d(in_channels, 6, 5, **kw)), ("act1", act(dtype=dtype)),
+            ("conv1", nn.Conv2d(in_channels, 6, 5, padding=padding, **kw)), ("act1", act(dtype=dtype)),
             ("pool1", pool_cls(2, dtype=dtype)),
             ("conv2", nn.Conv2d(6, 16, 5, **kw)), ("act2", act(dtype=dtype)), ("pool2", pool_cls(2, dtype=dtype)),
             ("flatten", nn.Flatten(dtype=dtype)),
@@ -67,6 +71,7 @@ class LeNet5(nn.Sequential):
 
 
 def lenet5(num_classes: int = 10, in_channels: int = 1, activation: str = "tanh", pool: str = "avg",
-           init: str = "he_uniform", rng=None, dtype=np.float32) -> LeNet5:
-    """LeNet-5 for ``(in_channels, 32, 32)`` inputs; see :class:`LeNet5`."""
-    return LeNet5(num_classes, in_channels, activation=activation, pool=pool, init=init, rng=rng, dtype=dtype)
+           init: str = "he_uniform", padding: int = 0, rng=None, dtype=np.float32) -> LeNet5:
+    """LeNet-5 for ``(in_channels, 32, 32)`` inputs (28×28 with ``padding=2``); see :class:`LeNet5`."""
+    return LeNet5(num_classes, in_channels, activation=activation, pool=pool, init=init, padding=padding, rng=rng,
+                  dtype=dtype)
