@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nndl.optim.optimizer import Optimizer, check_range
+from nndl.optim.optimizer import Optimizer, check_range, regularized_gradient
 
 
 def adagrad_update(param: np.ndarray, grad: np.ndarray, sum_sq: np.ndarray, step: int, *, lr: float,
@@ -41,16 +41,7 @@ def adagrad_update(param: np.ndarray, grad: np.ndarray, sum_sq: np.ndarray, step
     moved a lot get small steps; since ``a`` only grows, every step shrinks
     over time, which RMSprop fixes with a moving average.
     """
-    if weight_decay != 0:
-        direction = np.multiply(param, weight_decay)
-        if maximize:
-            direction -= grad
-        else:
-            direction += grad
-        sign = 1.0
-    else:
-        direction = grad
-        sign = -1.0 if maximize else 1.0
+    direction, sign = regularized_gradient(param, grad, weight_decay, maximize)
     step_lr = lr / (1 + (step - 1) * lr_decay)
     work = np.empty_like(param) if work is None else work
     np.multiply(direction, direction, out=work)  # g ⊙ g is the same for −g: the sign enters at the end

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nndl.optim.optimizer import Optimizer, check_range
+from nndl.optim.optimizer import Optimizer, check_range, regularized_gradient
 
 
 def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray, step: int, *,
@@ -53,16 +53,7 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
     beta1, beta2 = betas
     if weight_decay != 0 and decoupled_weight_decay:
         param *= 1.0 - lr * weight_decay
-    if weight_decay != 0 and not decoupled_weight_decay:
-        direction = np.multiply(param, weight_decay)
-        if maximize:
-            direction -= grad
-        else:
-            direction += grad
-        sign = 1.0
-    else:
-        direction = grad
-        sign = -1.0 if maximize else 1.0
+    direction, sign = regularized_gradient(param, grad, 0.0 if decoupled_weight_decay else weight_decay, maximize)
 
     # m + (1 − β₁)(g − m), the interpolation PyTorch uses; for g = −d it is m − (1 − β₁)(d + m).
     work = np.empty_like(param) if work is None else work

@@ -319,3 +319,21 @@ def params_with_grad(params: Iterable[Parameter]):
         if param.grad is not None:
             result.append(param)
     return result
+
+
+def regularized_gradient(param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool):
+    """``(d, sign)`` with ``sign · d`` the gradient to descend: ``±g + λθ``.
+
+    With weight decay a new array ``d = λθ ± g`` is formed (``sign = 1``);
+    without it ``d`` is ``g`` itself, not copied, and ``maximize`` becomes
+    ``sign = −1`` so the update functions can fold the sign into a constant
+    instead of negating the whole gradient.
+    """
+    if weight_decay == 0:
+        return grad, (-1.0 if maximize else 1.0)
+    direction = np.multiply(param, weight_decay)
+    if maximize:
+        direction -= grad
+    else:
+        direction += grad
+    return direction, 1.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nndl.optim.optimizer import Optimizer, check_range
+from nndl.optim.optimizer import Optimizer, check_range, regularized_gradient
 
 
 def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, *, lr: float,
@@ -54,16 +54,7 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, 
     "RMSProp + momentum", ``V ← αV − ε/(√a + ν) ⊙ g; θ ← θ + V``, is the μ > 0
     branch with V = −γb, the same relation as for SGD momentum.
     """
-    if weight_decay != 0:
-        direction = np.multiply(param, weight_decay)
-        if maximize:
-            direction -= grad
-        else:
-            direction += grad
-        sign = 1.0
-    else:
-        direction = grad
-        sign = -1.0 if maximize else 1.0
+    direction, sign = regularized_gradient(param, grad, weight_decay, maximize)
 
     work = np.empty_like(param) if work is None else work
     np.multiply(direction, direction, out=work)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nndl.optim.optimizer import Optimizer, check_range
+from nndl.optim.optimizer import Optimizer, check_range, regularized_gradient
 
 
 def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray | None, *, lr: float,
@@ -55,17 +55,7 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray 
     """
     # Only b and θ are written in place; γ·step is formed in ``work``.
     work = np.empty_like(param) if work is None else work
-    if weight_decay != 0:
-        direction = np.multiply(param, weight_decay)
-        if maximize:
-            direction -= grad
-        else:
-            direction += grad
-        sign = 1.0
-    else:
-        # maximize negates g; keep it as a sign instead of copying the gradient.
-        direction = grad
-        sign = -1.0 if maximize else 1.0
+    direction, sign = regularized_gradient(param, grad, weight_decay, maximize)
 
     if momentum != 0:
         if momentum_buffer is None:
