@@ -20,6 +20,7 @@ from nndl.classic.model_selection import (
     select_k_by_cv,
     stratified_kfold_indices,
 )
+from nndl.classic.neural_net import NeuralNetClassifier, NeuralNetRegressor
 from nndl.classic.pca import PCA
 from nndl.classic.perceptron import Perceptron
 from nndl.classic.softmax_regression import SoftmaxRegression
@@ -37,6 +38,8 @@ __all__ = [
     "LinearRegression",
     "LinearSVM",
     "LogisticRegression",
+    "NeuralNetClassifier",
+    "NeuralNetRegressor",
     "NotFittedError",
     "Perceptron",
     "SoftmaxRegression",

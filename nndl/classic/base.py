@@ -208,6 +208,8 @@ def check_array(owner: str, X, *, name: str = "X", ndim: int = 2) -> np.ndarray:
     float64, which represents them exactly; anything else (strings, objects,
     complex) is a TypeError. NaN or infinity is a ValueError.
     """
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(f"{owner}: sparse input is not supported; pass a dense array ({name}.toarray())")
     array = np.asarray(X)
     if array.dtype.kind in "iub":
         array = array.astype(np.float64)
@@ -218,11 +220,13 @@ def check_array(owner: str, X, *, name: str = "X", ndim: int = 2) -> np.ndarray:
         )
     if array.ndim != ndim:
         expected = "(n_samples, n_features)" if ndim == 2 else "(n_samples,)"
-        raise ValueError(f"{owner}: {name} must have shape {expected}, got shape {array.shape}")
+        hint = (". Reshape your data: X.reshape(-1, 1) for a single feature, X.reshape(1, -1) for a "
+                "single sample") if ndim == 2 and array.ndim == 1 else ""
+        raise ValueError(f"{owner}: {name} must have shape {expected}, got shape {array.shape}{hint}")
     if array.shape[0] == 0:
-        raise ValueError(f"{owner}: {name} has no samples (shape {array.shape})")
+        raise ValueError(f"{owner}: {name} has 0 sample(s) (shape={array.shape}) while a minimum of 1 is required.")
     if ndim == 2 and array.shape[1] == 0:
-        raise ValueError(f"{owner}: {name} has no features (shape {array.shape})")
+        raise ValueError(f"{owner}: {name} has 0 feature(s) (shape={array.shape}) while a minimum of 1 is required.")
     if not np.all(np.isfinite(array)):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise ValueError(f"{owner}: {name} contains {bad} NaN or infinite value(s); "
@@ -238,7 +242,8 @@ def check_lengths(owner: str, X, y) -> None:
 def check_n_features(owner: str, X: np.ndarray, n_features: int) -> None:
     if X.shape[1] != n_features:
         raise ValueError(
-            f"{owner}: X has {X.shape[1]} features, but the estimator was fitted with {n_features}"
+            f"{owner}: X has {X.shape[1]} features, but {owner} is expecting {n_features} features "
+            "as input (the number it was fitted with)"
         )
 
 
@@ -248,6 +253,8 @@ def check_classification_targets(owner: str, y, n_samples: int) -> tuple[np.ndar
     Labels may be any sortable values (ints, strings). Fewer than two classes
     is a ValueError: a classifier needs something to separate.
     """
+    if y is None:
+        raise ValueError(f"{owner} requires y to be passed, but the target y is None")
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"{owner}: y must be a 1-D array of labels, got shape {y.shape}")
@@ -261,13 +268,15 @@ def check_classification_targets(owner: str, y, n_samples: int) -> tuple[np.ndar
     classes, y_index = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(
-            f"{owner}: y has a single class ({classes.tolist()}); a classifier needs at least 2"
+            f"{owner}: y has only 1 class ({classes.tolist()}); a classifier needs at least 2"
         )
     return classes, y_index.reshape(-1)
 
 
 def check_regression_targets(owner: str, y, n_samples: int, dtype) -> np.ndarray:
     """Targets as a finite float array (1-D, or 2-D for several outputs) of the dtype of X."""
+    if y is None:
+        raise ValueError(f"{owner} requires y to be passed, but the target y is None")
     y = np.asarray(y)
     if y.dtype.kind not in "iubf":
         raise TypeError(f"{owner}: y must hold real numbers, got dtype {y.dtype}")

@@ -101,8 +101,8 @@ class BaggingClassifier(ClassifierMixin, Estimator):
         check_positive(owner, "n_estimators", self.n_estimators, integer=True)
         check_choice(owner, "voting", self.voting, VOTING)
         X = check_array(owner, X)
-        y = np.asarray(y)
         self.classes_, _ = check_classification_targets(owner, y, X.shape[0])
+        y = np.asarray(y)
         n_draw = self._bootstrap_size(owner, X.shape[0])
         rng = self._make_rng()
         self.estimators_, self.bootstrap_indices_ = [], []
@@ -163,27 +163,34 @@ class VotingClassifier(ClassifierMixin, Estimator):
         self.voting = voting
         self.weights = weights
 
+    def _named_members(self) -> list:
+        """``estimators`` as (name, estimator) pairs; [] while it is not such a list (set_params never fails)."""
+        try:
+            return [(name, member) for name, member in self.estimators if isinstance(name, str)]
+        except (TypeError, ValueError):
+            return []
+
     def get_params(self, deep: bool = True) -> dict:
         params = super().get_params(deep=False)
         if deep:
-            for name, member in self.estimators:
+            for name, member in self._named_members():
                 params[name] = member
-                for sub_name, value in member.get_params(deep=True).items():
-                    params[f"{name}__{sub_name}"] = value
+                if hasattr(member, "get_params"):
+                    for sub_name, value in member.get_params(deep=True).items():
+                        params[f"{name}__{sub_name}"] = value
         return params
 
     def set_params(self, **params):
-        names = [name for name, _ in self.estimators]
+        if "estimators" in params:
+            self.estimators = params.pop("estimators")
+        names = [name for name, _ in self._named_members()]
         own = {key: value for key, value in params.items() if key.partition("__")[0] not in names}
-        if "estimators" in own:
-            self.estimators = own.pop("estimators")
-            names = [name for name, _ in self.estimators]
         super().set_params(**own)
-        members = dict(self.estimators)
+        members = dict(self._named_members())
         replaced = False
         for key, value in params.items():
             name, _, sub_name = key.partition("__")
-            if name not in names or key in ("estimators",):
+            if name not in names:
                 continue
             if sub_name:
                 members[name].set_params(**{sub_name: value})
@@ -197,16 +204,19 @@ class VotingClassifier(ClassifierMixin, Estimator):
     def fit(self, X, y):
         owner = type(self).__name__
         check_choice(owner, "voting", self.voting, VOTING)
-        if not self.estimators:
+        members = self._named_members()
+        if not isinstance(self.estimators, (list, tuple)) or len(members) != len(self.estimators):
+            raise TypeError(f"{owner}: estimators must be a list of (name, estimator) pairs, got {self.estimators!r}")
+        if not members:
             raise ValueError(f"{owner}: estimators is empty; give a list of (name, estimator) pairs")
-        names = [name for name, _ in self.estimators]
+        names = [name for name, _ in members]
         if len(set(names)) != len(names) or any("__" in name for name in names):
             raise ValueError(f"{owner}: estimator names must be unique and contain no '__', got {names}")
         if self.weights is not None and len(self.weights) != len(self.estimators):
             raise ValueError(f"{owner}: {len(self.weights)} weights for {len(self.estimators)} estimators")
         X = check_array(owner, X)
-        y = np.asarray(y)
         self.classes_, _ = check_classification_targets(owner, y, X.shape[0])
+        y = np.asarray(y)
         self.estimators_ = [clone(member).fit(X, y) for _, member in self.estimators]
         self.named_estimators_ = dict(zip(names, self.estimators_))
         self.n_features_in_ = X.shape[1]

@@ -172,11 +172,21 @@ def _select_k_smallest_by_partition(key: np.ndarray, k: int) -> np.ndarray:
 
 
 def _exact_distances(query: np.ndarray, train: np.ndarray, neighbours: np.ndarray, metric: str) -> np.ndarray:
-    """Distances to the chosen neighbours from the differences themselves (no cancellation)."""
-    diff = train[neighbours] - query[:, None, :]
-    if metric == "l1":
-        return np.abs(diff).sum(axis=2)
-    return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    """Distances to the chosen neighbours from the differences themselves (no cancellation).
+
+    Rows are taken a few at a time so the ``(rows, k, D)`` differences stay
+    under :data:`WORKING_MEMORY_BYTES`.
+    """
+    out = np.empty(neighbours.shape, dtype=query.dtype)
+    k, n_features = neighbours.shape[1], query.shape[1]
+    rows = max(1, WORKING_MEMORY_BYTES // (k * n_features * query.itemsize))
+    for start in range(0, len(query), rows):
+        diff = train[neighbours[start:start + rows]] - query[start:start + rows, None, :]
+        if metric == "l1":
+            out[start:start + rows] = np.abs(diff).sum(axis=2)
+        else:
+            out[start:start + rows] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    return out
 
 
 class _KNeighborsBase(Estimator):
@@ -240,11 +250,9 @@ class _KNeighborsBase(Estimator):
         indices = np.empty((X.shape[0], k), dtype=np.intp)
         distances = np.empty((X.shape[0], k), dtype=X.dtype) if return_distance else None
         n_train, n_features = self.X_fit_.shape
-        if self.metric == "l2":
-            rows = WORKING_MEMORY_BYTES // (n_train * X.itemsize)
-        else:
-            rows = WORKING_MEMORY_BYTES // (n_train * n_features * X.itemsize)
-        rows = int(max(1, min(rows, X.shape[0])))
+        # Query blocks keep the (block, n_train) key under the budget; l1_distances
+        # bounds its own (block, train block, D) temporary the same way.
+        rows = int(max(1, min(WORKING_MEMORY_BYTES // (n_train * X.itemsize), X.shape[0])))
         for start in range(0, X.shape[0], rows):
             query = X[start:start + rows]
             if self.metric == "l2":

@@ -72,13 +72,22 @@ class LinearClassifier(ClassifierMixin, Estimator):
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        """Scores ``z = Wᵀx + b``: shape (M,) when there is a single output column, else (M, C)."""
+        """Scores ``z = Wᵀx + b``, shape (M, K); for two classes one column, shape (M,).
+
+        With two classes the single score is positive for ``classes_[1]``
+        (scikit-learn's convention): the one output's ``z`` where the model
+        has one column, else ``z₁ − z₀``.
+        """
         X = check_query(self, X)
         scores = X @ self.coef_.T + self.intercept_
-        return scores[:, 0] if scores.shape[1] == 1 else scores
+        if scores.shape[1] == 1:
+            return scores[:, 0]
+        if scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
 
     def predict(self, X) -> np.ndarray:
-        """``classes_[1]`` where the single score is > 0, else the class of the largest score."""
+        """``classes_[1]`` where the two-class score is > 0 (ties to ``classes_[0]``), else the largest score's class."""
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(np.intp)]

@@ -75,7 +75,13 @@ def _check_n_splits(n_splits, n_samples):
 
 
 def _is_classifier(estimator) -> bool:
-    return getattr(estimator, "_estimator_kind", None) == "classifier" or hasattr(estimator, "predict_proba")
+    """nndl's mixins say so; scikit-learn estimators say so in their tags."""
+    kind = getattr(estimator, "_estimator_kind", None)
+    if kind is not None:
+        return kind == "classifier"
+    if hasattr(estimator, "__sklearn_tags__"):
+        return estimator.__sklearn_tags__().estimator_type == "classifier"
+    return hasattr(estimator, "predict_proba")
 
 
 def _resolve_cv(cv, estimator, X, y, shuffle: bool, rng):

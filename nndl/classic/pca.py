@@ -99,7 +99,7 @@ class PCA(TransformerMixin, Estimator):
         X = check_array(owner, X)
         n_samples, n_features = X.shape
         if n_samples < 2:
-            raise ValueError(f"{owner}: needs at least 2 samples to estimate variances, got {n_samples}")
+            raise ValueError(f"{owner}: needs at least 2 samples to estimate variances, got n_samples={n_samples}")
         max_components = min(n_samples, n_features)
         self.mean_ = X.mean(axis=0)
         singular_values, components = principal_directions(X - self.mean_)

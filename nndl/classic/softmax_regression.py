@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nndl.classic.base import check_query
 from nndl.classic.linear_classifier import LinearClassifier
 
 
@@ -115,4 +116,5 @@ class SoftmaxRegression(LinearClassifier):
 
     def predict_proba(self, X) -> np.ndarray:
         """``softmax(Wᵀx + b)``, shape (M, K), columns in ``classes_`` order."""
-        return softmax(self.decision_function(X))
+        X = check_query(self, X)
+        return softmax(X @ self.coef_.T + self.intercept_)

@@ -31,6 +31,11 @@ from numpy.lib.stride_tricks import as_strided
 # the LeNet-5 and CIFAR benchmarks (benchmarks/RESULTS.md).
 COLUMN_CHUNK_BYTES = 4 * 2**20
 
+# A convolution in training mode keeps its whole batch's column matrices
+# for the weight gradient when they fit in this many bytes (else they are
+# rebuilt chunk by chunk in the backward pass).
+MAX_KEPT_COLUMN_BYTES = 256 * 2**20
+
 PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 """PyTorch's ``padding_mode`` names and the matching ``np.pad`` modes."""
 
@@ -49,13 +54,10 @@ def as_pair(value, name: str, owner: str, minimum: int = 1) -> tuple[int, int]:
     return pair
 
 
-def output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int = 1,
-                ceil_mode: bool = False) -> int:
-    """Output length along one axis (see the module docstring); ``<= 0`` means the window does not fit."""
+def output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int = 1) -> int:
+    """Output length along one axis (see the module docstring); ``0`` means the window does not fit."""
     span = size + pad_before + pad_after - dilation * (kernel - 1) - 1
-    if span < 0:
-        return 0
-    return -(-span // stride) + 1 if ceil_mode else span // stride + 1
+    return span // stride + 1 if span >= 0 else 0
 
 
 @dataclass(frozen=True)
@@ -98,12 +100,11 @@ class WindowGeometry:
         return dh * (kh - 1) + 1 > sh or dw * (kw - 1) + 1 > sw
 
 
-def make_geometry(in_size, kernel, stride, dilation, pads, owner: str, input_shape=None,
-                  ceil_mode: bool = False) -> WindowGeometry:
+def make_geometry(in_size, kernel, stride, dilation, pads, owner: str, input_shape=None) -> WindowGeometry:
     """Build the geometry and raise a ValueError naming ``owner`` when the (dilated) kernel does not fit."""
     top, bottom, left, right = pads
-    out_h = output_size(in_size[0], kernel[0], stride[0], top, bottom, dilation[0], ceil_mode)
-    out_w = output_size(in_size[1], kernel[1], stride[1], left, right, dilation[1], ceil_mode)
+    out_h = output_size(in_size[0], kernel[0], stride[0], top, bottom, dilation[0])
+    out_w = output_size(in_size[1], kernel[1], stride[1], left, right, dilation[1])
     if out_h < 1 or out_w < 1:
         eff = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
         padded = (in_size[0] + top + bottom, in_size[1] + left + right)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse
 
 from nndl import classic
 
@@ -46,7 +47,7 @@ def test_nan_or_infinite_features(estimator, bad_value):
 
 @pytest.mark.parametrize("estimator", CLASSIFIERS, ids=repr)
 def test_single_class(estimator):
-    with pytest.raises(ValueError, match=rf"{name(estimator)}: y has a single class \(\[1\]\).*at least 2"):
+    with pytest.raises(ValueError, match=rf"{name(estimator)}: y has only 1 class \(\[1\]\); a classifier needs at least 2"):
         estimator.fit(X_GOOD, np.ones(4, dtype=int))
 
 
@@ -58,10 +59,21 @@ def test_continuous_labels_for_a_classifier(estimator):
 
 @pytest.mark.parametrize("estimator", ALL + [classic.PCA()], ids=repr)
 def test_wrong_shapes_and_types_of_x(estimator):
-    with pytest.raises(ValueError, match=r"X must have shape \(n_samples, n_features\), got shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"X must have shape \(n_samples, n_features\), got shape \(4,\)\. "
+                                         r"Reshape your data: X.reshape\(-1, 1\) for a single feature"):
         estimator.fit(X_GOOD[:, 0], Y_GOOD)
     with pytest.raises(TypeError, match="X must be an array of real numbers"):
         estimator.fit(np.array([["a", "b"]] * 4), Y_GOOD)
+    with pytest.raises(TypeError, match=r"sparse input is not supported; pass a dense array \(X.toarray\(\)\)"):
+        estimator.fit(scipy.sparse.csr_matrix(X_GOOD), Y_GOOD)
+    with pytest.raises(ValueError, match=r"X has 0 feature\(s\) \(shape=\(4, 0\)\) while a minimum of 1 is required"):
+        estimator.fit(np.zeros((4, 0)), Y_GOOD)
+
+
+@pytest.mark.parametrize("estimator", ALL, ids=repr)
+def test_missing_y(estimator):
+    with pytest.raises(ValueError, match=rf"{name(estimator)} requires y to be passed, but the target y is None"):
+        estimator.fit(X_GOOD, None)
 
 
 @pytest.mark.parametrize("estimator", [e for e in ALL if not isinstance(e, (classic.BaggingClassifier,
@@ -70,7 +82,7 @@ def test_wrong_shapes_and_types_of_x(estimator):
 def test_predicting_with_another_number_of_features(estimator):
     estimator.fit(X_GOOD, Y_GOOD)
     method = estimator.transform if isinstance(estimator, classic.PCA) else estimator.predict
-    with pytest.raises(ValueError, match=rf"{name(estimator)}: X has 3 features, but the estimator was fitted with 2"):
+    with pytest.raises(ValueError, match=rf"{name(estimator)}: X has 3 features, but {name(estimator)} is expecting 2 features"):
         method(np.zeros((1, 3)))
 
 

@@ -10,9 +10,15 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from nndl import classic
+from nndl import classic, nn
 
 pytestmark = pytest.mark.filterwarnings("ignore::nndl.classic.ConvergenceWarning")
+
+
+
+def two_layer_net(input_shape, n_outputs, rng, hidden=16):
+    return nn.Sequential(nn.Linear(input_shape[0], hidden, rng=rng), nn.Tanh(), nn.Linear(hidden, n_outputs, rng=rng))
+
 
 # (factory, task, small grid for GridSearchCV)
 ESTIMATORS = [
@@ -33,6 +39,10 @@ ESTIMATORS = [
                                                   ("softmax", classic.SoftmaxRegression(max_epochs=20))],
                                       voting="soft"),
      "classifier", {"knn__n_neighbors": [3, 5]}),
+    (lambda: classic.NeuralNetClassifier(module_factory=two_layer_net, epochs=3, lr=1e-2, rng=3), "classifier",
+     {"module_kwargs": [{"hidden": 4}, {"hidden": 16}]}),
+    (lambda: classic.NeuralNetRegressor(module_factory=two_layer_net, epochs=3, lr=1e-2, rng=3), "regressor",
+     {"lr": [1e-3, 1e-2]}),
 ]
 IDS = [repr(factory()) for factory, _, _ in ESTIMATORS]
 

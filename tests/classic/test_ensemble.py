@@ -99,6 +99,13 @@ def test_voting_classifier_bad_configuration(kwargs, message, iris):
         classic.VotingClassifier(**kwargs).fit(*iris)
 
 
+def test_voting_classifier_needs_named_pairs_but_set_params_never_fails(iris):
+    voting = classic.VotingClassifier(estimators=[("a", classic.Perceptron())]).set_params(estimators=3)
+    assert voting.get_params()["estimators"] == 3
+    with pytest.raises(TypeError, match="estimators must be a list of \\(name, estimator\\) pairs, got 3"):
+        voting.fit(*iris)
+
+
 def test_soft_voting_needs_predict_proba(iris):
     model = classic.BaggingClassifier(estimator=classic.Perceptron(max_epochs=2), n_estimators=2, voting="soft",
                                       rng=0).fit(*iris)

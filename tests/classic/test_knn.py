@@ -62,11 +62,12 @@ def test_memory_bounded_chunks_give_the_same_answer(monkeypatch, rng):
     for metric in ("l2", "l1"):
         model = classic.KNeighborsClassifier(n_neighbors=5, metric=metric).fit(X, y)
         whole = model.kneighbors(queries)
-        monkeypatch.setattr(knn, "WORKING_MEMORY_BYTES", 8 * 300 * 6 * 3)  # a few queries per block
-        chunked = model.kneighbors(queries)
-        monkeypatch.undo()
-        np.testing.assert_array_equal(chunked[1], whole[1])
-        np.testing.assert_allclose(chunked[0], whole[0], rtol=1e-14)
+        for budget in (8 * 300 * 6 * 3, 1):  # a few queries per block; one query and one train row
+            monkeypatch.setattr(knn, "WORKING_MEMORY_BYTES", budget)
+            chunked = model.kneighbors(queries)
+            monkeypatch.undo()
+            np.testing.assert_array_equal(chunked[1], whole[1])
+            np.testing.assert_allclose(chunked[0], whole[0], rtol=1e-14)
 
 
 def test_distance_ties_go_to_the_earlier_training_sample():

@@ -144,3 +144,16 @@ def test_float32_is_kept(estimator, iris):
     model = estimator.fit(X.astype(np.float32), y)
     assert model.coef_.dtype == np.float32
     assert model.decision_function(X.astype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("estimator", [SoftmaxRegression(max_epochs=50), LinearSVM(max_epochs=50)],
+                         ids=lambda e: type(e).__name__)
+def test_two_class_decision_function_is_positive_for_the_second_class(estimator, cancer_split):
+    X_train, X_test, y_train, _ = cancer_split
+    model = estimator.fit(X_train, y_train)
+    scores = X_test @ model.coef_.T + model.intercept_
+    decision = model.decision_function(X_test)
+    np.testing.assert_allclose(decision, scores[:, 1] - scores[:, 0], rtol=1e-14)
+    np.testing.assert_array_equal(model.predict(X_test), model.classes_[(decision > 0).astype(int)])
+    if hasattr(model, "predict_proba"):  # softmax over two scores = sigmoid of their difference
+        np.testing.assert_allclose(model.predict_proba(X_test)[:, 1], sigmoid(decision), rtol=1e-12)

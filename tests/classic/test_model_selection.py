@@ -94,3 +94,11 @@ def test_cross_validate_bad_arguments(kwargs, error, message, iris):
 def test_select_k_rejects_bad_k_values(iris):
     with pytest.raises(ValueError, match="k_values must be a non-empty list of positive ints"):
         classic.select_k_by_cv(*iris, [0, 3])
+
+
+def test_integer_cv_stratifies_for_sklearn_classifiers_too(iris):
+    import sklearn.svm
+
+    X, y = iris  # sorted by class: unstratified contiguous folds would each miss a class in training
+    scores = classic.cross_validate(sklearn.svm.LinearSVC(), X, y, cv=3)["test_score"]
+    assert scores.min() > 0.8

@@ -7,8 +7,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from nndl import nn
-from nndl.classic import BaggingClassifier
-from nndl.classic.neural_net import NeuralNetClassifier, NeuralNetRegressor
+from nndl.classic import BaggingClassifier, NeuralNetClassifier, NeuralNetRegressor
 
 
 def two_layer(input_shape, n_outputs, rng, hidden=32):

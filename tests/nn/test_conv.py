@@ -64,11 +64,15 @@ def test_conv2d_gradients_and_torch_parity(config):
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("config", [CONV_GRID[6], CONV_GRID[13], CONV_GRID[18], CONV_GRID[21]])
-def test_conv2d_batch_chunking_changes_nothing(config, monkeypatch):
-    # A 1-byte budget forces one image per column chunk; results must not change.
+@pytest.mark.parametrize("keep_columns", [True, False])
+def test_conv2d_batch_chunking_changes_nothing(config, keep_columns, monkeypatch):
+    # A 1-byte budget forces one image per column chunk; with a zero cap the weight gradient
+    # rebuilds the columns instead of reading the forward pass's. Results must not change.
     layer, torch_layer = _conv_pair(config)
     shape = (5,) + config[-1][1:]
     monkeypatch.setattr(windows, "COLUMN_CHUNK_BYTES", 1)
+    if not keep_columns:
+        monkeypatch.setattr(windows, "MAX_KEPT_COLUMN_BYTES", 0)
     assert len(list(windows.batch_chunks(5, 100))) == 5
     x = np.random.default_rng(3).standard_normal(shape)
     assert_torch_parity(layer, torch_layer, x, rng=4)
