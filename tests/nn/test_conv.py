@@ -64,15 +64,15 @@ def test_conv2d_gradients_and_torch_parity(config):
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("config", [CONV_GRID[6], CONV_GRID[13], CONV_GRID[18], CONV_GRID[21]])
-@pytest.mark.parametrize("keep_columns", [True, False])
-def test_conv2d_batch_chunking_changes_nothing(config, keep_columns, monkeypatch):
-    # A 1-byte budget forces one image per column chunk; with a zero cap the weight gradient
-    # rebuilds the columns instead of reading the forward pass's. Results must not change.
+@pytest.mark.parametrize("threads", [1, 3])
+def test_conv2d_batch_chunking_and_threads_change_nothing(config, threads, monkeypatch):
+    # A 1-byte budget forces one image per column chunk, and the batch of 5 is split over
+    # `threads` workers (uneven parts); results must not change.
     layer, torch_layer = _conv_pair(config)
     shape = (5,) + config[-1][1:]
     monkeypatch.setattr(windows, "COLUMN_CHUNK_BYTES", 1)
-    if not keep_columns:
-        monkeypatch.setattr(windows, "MAX_KEPT_COLUMN_BYTES", 0)
+    monkeypatch.setattr(windows, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(windows, "worker_count", lambda: threads)
     assert len(list(windows.batch_chunks(5, 100))) == 5
     x = np.random.default_rng(3).standard_normal(shape)
     assert_torch_parity(layer, torch_layer, x, rng=4)
@@ -223,3 +223,13 @@ def test_conv2d_frozen_weight_gets_no_gradient():
     out = layer(np.ones((1, 2, 4, 4), dtype=np.float32))
     dx = layer.backward(np.ones_like(out))
     assert layer.weight.grad is None and layer.bias.grad is not None and dx.shape == (1, 2, 4, 4)
+
+
+def test_split_batch_covers_the_batch_in_order_and_restores_blas_threads(monkeypatch):
+    monkeypatch.setattr(windows, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(windows, "worker_count", lambda: 3)
+    before = [c.num_threads for c in windows._blas_controllers()]
+    parts = windows.split_batch(lambda rows: (rows.start, rows.stop), 7, elements=1)
+    assert parts == [(0, 2), (2, 4), (4, 7)]
+    assert [c.num_threads for c in windows._blas_controllers()] == before
+    assert windows.split_batch(lambda rows: (rows.start, rows.stop), 1, elements=1) == [(0, 1)]
