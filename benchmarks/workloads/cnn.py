@@ -12,6 +12,7 @@ import numpy as np
 from harness import Task
 
 from nndl import nn, optim
+from nndl.nn.module import backward_parameters
 
 
 def torch_copy(nndl_model, torch_model):
@@ -102,7 +103,7 @@ class ClassifierWorkload:
     def nndl_step(model, loss_fn, opt, xb, yb) -> float:
         opt.zero_grad()
         loss = loss_fn(model(xb), yb)
-        model.backward(loss_fn.backward())
+        backward_parameters(model, loss_fn.backward())  # as torch, no gradient for the data
         opt.step()
         return loss
 

@@ -7,6 +7,7 @@ import numpy as np
 from harness import Task
 
 from nndl import nn, optim
+from nndl.nn.module import backward_parameters
 
 
 def build_nndl_mlp(seed: int):
@@ -66,7 +67,7 @@ class MLPWorkload:
     def nndl_step(model, loss_fn, opt, xb, yb) -> float:
         opt.zero_grad()
         loss = loss_fn(model(xb), yb)
-        model.backward(loss_fn.backward())
+        backward_parameters(model, loss_fn.backward())  # as torch, no gradient for the data
         opt.step()
         return loss
 

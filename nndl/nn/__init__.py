@@ -17,7 +17,7 @@ from nndl.nn.loss_hinge import MulticlassHingeLoss
 from nndl.nn.loss_regression import L1Loss, MSELoss
 from nndl.nn.loss_softmax import NLLLoss, SoftmaxCrossEntropy
 from nndl.nn.maxout import Maxout, maxout_backward, maxout_forward
-from nndl.nn.module import Module, StateDictError
+from nndl.nn.module import Module, StateDictError, backward_parameters
 from nndl.nn.parameter import Parameter
 from nndl.nn.pool import (AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, MaxPool2d, avg_pool2d_backward,
                           avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward, max_pool2d_indices)
@@ -32,6 +32,7 @@ from nndl.nn.softmax import (LogSoftmax, Softmax, log_softmax, log_softmax_backw
 from nndl.nn.unpool import MaxUnpool2d, Upsample
 
 __all__ = [
+    "backward_parameters",
     "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "ConvTranspose2d", "GlobalAvgPool2d", "MaxPool2d", "MaxUnpool2d",
     "Upsample", "avg_pool2d_backward", "avg_pool2d_forward", "conv2d_backward", "conv2d_forward",
     "conv_transpose2d_backward", "conv_transpose2d_forward", "max_pool2d_backward", "max_pool2d_forward",

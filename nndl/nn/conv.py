@@ -391,7 +391,9 @@ class Conv2d(Module):
         self._cache = (padded, self.weight.data, geom, self.groups, self.padding_mode, bias is not None)
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    can_skip_input_grad = True
+
+    def backward(self, dout: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         padded, weight, geom, groups, padding_mode, has_bias = self._saved()
         if dout.shape != (padded.shape[0], self.out_channels) + geom.out_size:
             raise ValueError(f"{self.describe()}: expected a gradient of shape "
@@ -400,7 +402,7 @@ class Conv2d(Module):
             self.weight.accumulate_grad(correlate_weight_grad(padded, dout, geom, groups))
         if self.bias is not None:
             self.bias.accumulate_grad(dout.sum(axis=(0, 2, 3)))
-        return _input_grad(dout, weight, geom, groups, padding_mode)
+        return _input_grad(dout, weight, geom, groups, padding_mode) if need_input_grad else None
 
     def output_shape(self, input_shape):
         geom = self._geometry(input_shape)

@@ -32,7 +32,7 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None):
     return out, (x, weight, bias is not None)
 
 
-def linear_backward(dout: np.ndarray, cache):
+def linear_backward(dout: np.ndarray, cache, need_input_grad: bool = True):
     """Gradients of the affine map.
 
     With δ = ∂L/∂z (``dout``) for every row ``z = W x + b``:
@@ -44,15 +44,17 @@ def linear_backward(dout: np.ndarray, cache):
     ----------
     dout : ndarray, shape (N, ..., M)
     cache : tuple from :func:`linear_forward`
+    need_input_grad : bool
+        ``False`` skips ``∂L/∂x`` (returned as None), e.g. for a first layer.
 
     Returns
     -------
-    dx : ndarray, shape (N, ..., D)
+    dx : ndarray, shape (N, ..., D), or None
     dweight : ndarray, shape (M, D)
     dbias : ndarray, shape (M,), or None
     """
     x, weight, has_bias = cache
-    dx = dout @ weight
+    dx = dout @ weight if need_input_grad else None
     dout_2d = dout.reshape(-1, dout.shape[-1])
     dweight = dout_2d.T @ x.reshape(-1, x.shape[-1])
     dbias = dout_2d.sum(axis=0) if has_bias else None
@@ -105,8 +107,10 @@ class Linear(Module):
         out, self._cache = linear_forward(x, self.weight.data, None if self.bias is None else self.bias.data)
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dweight, dbias = linear_backward(dout, self._saved())
+    can_skip_input_grad = True
+
+    def backward(self, dout: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        dx, dweight, dbias = linear_backward(dout, self._saved(), need_input_grad)
         self.weight.accumulate_grad(dweight)
         if self.bias is not None:
             self.bias.accumulate_grad(dbias)

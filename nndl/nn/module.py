@@ -132,6 +132,14 @@ class Module:
     def backward(self, dout):
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
+    can_skip_input_grad = False
+    """True for modules whose ``backward`` takes ``need_input_grad=False`` and then returns None.
+
+    The first layer of a network needs no ∂L/∂x (the data is not trained):
+    skipping it saves a third of that layer's backward work, as PyTorch does
+    for inputs that do not require a gradient. See :func:`backward_parameters`.
+    """
+
     def __call__(self, *inputs, **kwargs):
         return self.forward(*inputs, **kwargs)
 
@@ -341,3 +349,15 @@ class Module:
         if value is None:
             raise RuntimeError(f"{self.describe()}: backward called before forward")
         return value
+
+
+def backward_parameters(module: Module, dout):
+    """Backpropagate ``dout`` through ``module`` for its parameter gradients only.
+
+    Modules that can (``can_skip_input_grad``) skip ∂L/∂input, whose value is
+    then None; any other module runs its ordinary ``backward``. This is what a
+    training loop calls on the whole model.
+    """
+    if module.can_skip_input_grad:
+        return module.backward(dout, need_input_grad=False)
+    return module.backward(dout)

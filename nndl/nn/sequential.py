@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from nndl.nn.module import Module
+from nndl.nn.module import Module, backward_parameters
 
 
 class Sequential(Module):
@@ -40,10 +40,16 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def backward(self, dout):
-        for module in reversed(self._modules.values()):
+    can_skip_input_grad = True
+
+    def backward(self, dout, need_input_grad: bool = True):
+        """δ recursion from the last module to the first; ``need_input_grad=False`` lets the first skip ∂L/∂x."""
+        modules = list(self._modules.values())
+        for module in reversed(modules[1:]):
             dout = module.backward(dout)
-        return dout
+        if not modules:
+            return dout
+        return modules[0].backward(dout) if need_input_grad else backward_parameters(modules[0], dout)
 
     def output_shape(self, input_shape):
         shape = tuple(input_shape)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from nndl.data.loader import DataLoader
-from nndl.nn.module import Module
+from nndl.nn.module import Module, backward_parameters
 from nndl.random import as_generator
 from nndl.train.callback import Callback, CallbackList, History
 from nndl.train.metrics import resolve_metric
@@ -144,7 +144,7 @@ class Trainer:
             scores = self.model(xb)
             loss = self._loss(scores, yb, epoch, batch, history)
             self.optimizer.zero_grad()
-            self.model.backward(self.loss_fn.backward())
+            backward_parameters(self.model, self.loss_fn.backward())  # ∂L/∂x of the data is not needed
             if self.regularizer is not None:
                 loss += self.regularizer.penalty(self.model)
                 self.regularizer.backward(self.model)

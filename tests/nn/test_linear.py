@@ -52,3 +52,20 @@ def test_linear_same_seed_same_weights():
 def test_backward_before_forward_is_an_error():
     with pytest.raises(RuntimeError, match="backward called before forward"):
         nn.Linear(2, 2).backward(np.zeros((1, 2), dtype=np.float32))
+
+
+def test_first_layer_can_skip_its_input_gradient_with_the_same_parameter_gradients():
+    x = np.random.default_rng(0).standard_normal((4, 5))
+    full = nn.Sequential(nn.Linear(5, 3, rng=1, dtype=np.float64), nn.Tanh(), nn.Linear(3, 2, rng=2, dtype=np.float64))
+    lean = nn.Sequential(nn.Linear(5, 3, rng=1, dtype=np.float64), nn.Tanh(), nn.Linear(3, 2, rng=2, dtype=np.float64))
+    dout = np.ones((4, 2))
+    full(x)
+    lean(x)
+    assert full.backward(dout).shape == (4, 5)
+    assert nn.backward_parameters(lean, dout) is None
+    for (name, a), (_, b) in zip(full.named_parameters(), lean.named_parameters()):
+        np.testing.assert_array_equal(a.grad, b.grad, err_msg=name)
+    # A module that cannot skip runs its ordinary backward.
+    tanh = nn.Tanh(dtype=np.float64)
+    tanh(x)
+    np.testing.assert_array_equal(nn.backward_parameters(tanh, np.ones((4, 5))), 1 - np.tanh(x) ** 2)
