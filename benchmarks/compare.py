@@ -24,30 +24,32 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import blas_info, load_average, peak_growth, set_threads, summarize, time_pairs  # noqa: E402
+from harness import blas_info, load_average, peak_rss_bytes, reset_peak, set_threads, summarize, time_pairs  # noqa: E402
 from workloads import WORKLOADS  # noqa: E402
 
 
-def measure_memory(workload: str, side: str, threads: int) -> dict:
-    """Run one side of a workload in a fresh subprocess and return its peak memory growth."""
+def measure_memory(workload: str, side: str, task_index: int, threads: int) -> int:
+    """Peak memory (bytes) of one side of one task, measured in a fresh subprocess."""
     code = (
-        "import json, sys; sys.path.insert(0, %r);"
-        "from compare import memory_child; print(json.dumps(memory_child(%r, %r, %d)))"
-        % (os.path.dirname(os.path.abspath(__file__)), workload, side, threads)
+        "import sys; sys.path.insert(0, %r);"
+        "from compare import memory_child; print(memory_child(%r, %r, %d, %d))"
+        % (os.path.dirname(os.path.abspath(__file__)), workload, side, task_index, threads)
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return int(out.stdout.strip().splitlines()[-1])
 
 
-def memory_child(workload: str, side: str, threads: int) -> dict:
+def memory_child(workload: str, side: str, task_index: int, threads: int) -> int:
+    """Build the workload and run one task twice; return its peak RSS above the post-import level."""
     set_threads(threads)
-    tasks = WORKLOADS[workload](seed=0, sides=(side,)).tasks()
-    result = {}
-    for task in tasks:
-        fn = task.nndl if side == "nndl" else task.torch
-        fn()  # warm-up: weights, buffers and caches are in the baseline
-        result[task.name] = peak_growth(fn)
-    return result
+    if side == "torch":
+        import torch  # noqa: F401  (imported before the baseline, like nndl)
+    baseline = reset_peak()
+    task = WORKLOADS[workload](seed=0, sides=(side,)).tasks()[task_index]
+    fn = task.nndl if side == "nndl" else task.torch
+    fn()
+    fn()
+    return peak_rss_bytes() - baseline
 
 
 def main(argv=None) -> int:
@@ -73,17 +75,15 @@ def main(argv=None) -> int:
         workload = WORKLOADS[name](seed=0)
         nndl_loss, torch_loss = workload.check()
         print(f"[{name}] loss after one step from the same weights: nndl {nndl_loss:.6f}  torch {torch_loss:.6f}")
-        memory = {}
-        if args.memory:
-            memory = {side: measure_memory(name, side, args.threads) for side in ("nndl", "torch")}
-        for task in workload.tasks():
+        for index, task in enumerate(workload.tasks()):
             row = summarize(time_pairs(task, args.repeats), task.samples)
             row["workload"] = name
-            if memory:
-                row["nndl_peak_mb"] = memory["nndl"][task.name] / 2**20
-                row["torch_peak_mb"] = memory["torch"][task.name] / 2**20
+            mem = ""
+            if args.memory:
+                row["nndl_peak_mb"] = measure_memory(name, "nndl", index, args.threads) / 2**20
+                row["torch_peak_mb"] = measure_memory(name, "torch", index, args.threads) / 2**20
+                mem = f"  peak MB nndl {row['nndl_peak_mb']:.1f} torch {row['torch_peak_mb']:.1f}"
             rows.append(row)
-            mem = (f"  peak MB nndl {row['nndl_peak_mb']:.1f} torch {row['torch_peak_mb']:.1f}" if memory else "")
             print(f"[{name}] {task.name:<24} nndl {row['nndl_s_per_10k']:.3f} s/10k  torch {row['torch_s_per_10k']:.3f} s/10k"
                   f"  ratio {row['ratio_median']:.2f} (min {row['ratio_min']:.2f}, max {row['ratio_max']:.2f}, "
                   f"{row['pairs']} pairs){mem}")
