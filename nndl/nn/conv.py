@@ -14,7 +14,9 @@ A flipped kernel would learn the same weights mirrored, so nothing is lost.
 Speed: each batch chunk's windows are copied into a column matrix
 (``windows.im2col``) sized to stay in the CPU cache, and the layer is one
 batched matrix product ``W (F, C·kh·kw) @ cols (C·kh·kw, H_out·W_out)`` per
-image, written straight into the NCHW output.
+image, written straight into the NCHW output. With many input channels
+(``ROW_LAYOUT_MIN_CHANNELS``) a chunk is instead one large product over
+channels-last rows (:mod:`nndl.nn.conv_rows`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 from nndl.nn.init import init_weight_and_bias
 from nndl.nn.module import Module
 from nndl.nn.parameter import Parameter
+from nndl.nn.conv_rows import correlate_by_rows, weight_grad_by_rows
 from nndl.nn.windows import (PADDING_MODES, WindowGeometry, as_pair, batch_chunks, col2im_add, im2col, make_geometry,
                              pad_images, split_batch, unpad_gradient)
 
@@ -67,6 +70,14 @@ def _is_pointwise(geom: WindowGeometry) -> bool:
     return geom.kernel == (1, 1) and geom.stride == (1, 1) and not geom.has_padding
 
 
+ROW_LAYOUT_MIN_CHANNELS = 16
+"""Input channels (one group) from which the forward product and the weight gradient use the
+channels-last rows of :mod:`nndl.nn.conv_rows`.
+
+Below it the ``C``-long contiguous runs are too short for the copy to pay
+off (measured 3x slower at ``C = 3``, 1.3-1.4x faster at ``C = 32, 64``)."""
+
+
 # ---------------------------------------------------------------------- the three products
 def correlate(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry, groups: int = 1,
               bias: np.ndarray | None = None) -> np.ndarray:
@@ -96,6 +107,8 @@ def correlate(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry, grou
         if bias_column is not None:
             out += bias_column
         return out.reshape(n, f, *geom.out_size)
+    if groups == 1 and c >= ROW_LAYOUT_MIN_CHANNELS:
+        return correlate_by_rows(padded, weight, geom, bias)
     item_bytes = c * geom.taps * pixels * padded.itemsize
 
     def part(rows: slice) -> None:
@@ -134,6 +147,8 @@ def correlate_weight_grad(padded: np.ndarray, dout: np.ndarray, geom: WindowGeom
     if _is_pointwise(geom):
         cols = padded.reshape(n, groups, per_group, pixels)
         return np.matmul(delta, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(kernel_shape)
+    if groups == 1 and c >= ROW_LAYOUT_MIN_CHANNELS:
+        return weight_grad_by_rows(padded, dout, geom)
     item_bytes = c * geom.taps * pixels * padded.itemsize
 
     def part(rows: slice) -> np.ndarray:

@@ -78,6 +78,34 @@ def test_conv2d_batch_chunking_and_threads_change_nothing(config, threads, monke
     assert_torch_parity(layer, torch_layer, x, rng=4)
 
 
+@pytest.mark.parametrize("stride, dilation, pads", [((1, 1), (1, 1), (1, 1, 1, 1)), ((2, 1), (1, 2), (0, 1, 2, 0))])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_both_column_layouts_agree(stride, dilation, pads, threads, monkeypatch):
+    # Channels-last rows (im2row, taps ordered (i, j, c)) and per-image columns give the same
+    # forward product and ∂L/∂W, also with one image per chunk split unevenly over threads.
+    rng = np.random.default_rng(6)
+    padded = rng.standard_normal((5, 4, 9, 8))
+    weight_shape = (3, 4, 2, 3)
+    geom = conv_geometry((5, 4, 9 - pads[0] - pads[1], 8 - pads[2] - pads[3]), weight_shape, stride, pads,
+                         dilation, 1, "test")
+    dout = rng.standard_normal((5, 3) + geom.out_size)
+    monkeypatch.setattr(windows, "COLUMN_CHUNK_BYTES", 1)
+    monkeypatch.setattr(windows, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(windows, "worker_count", lambda: threads)
+    weight, bias = rng.standard_normal(weight_shape), rng.standard_normal(3)
+    results = {}
+    for layout, min_channels in (("rows", 1), ("columns", 10**9)):
+        monkeypatch.setattr(conv_module, "ROW_LAYOUT_MIN_CHANNELS", min_channels)
+        results[layout] = (conv_module.correlate(padded, weight, geom, 1, bias),
+                           conv_module.correlate_weight_grad(padded, dout, geom))
+    taps = windows.window_view(padded, geom)
+    expected_out = np.einsum("fcij,ncijhw->nfhw", weight, taps) + bias[:, None, None]
+    expected_grad = np.einsum("nfhw,ncijhw->fcij", dout, taps)
+    for out, grad in results.values():
+        np.testing.assert_allclose(out, expected_out, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("interior_only", [True, False])
 def test_both_input_gradient_algorithms_agree(interior_only):
     # Stride 1 may use the full correlation with the flipped kernel instead of col2im: same numbers.
