@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nndl", description="Neural networks from scratch on NumPy.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train a model (default: an MLP on the bundled digits)")
+    train = commands.add_parser("train", help="train a model (default: a small CNN on the bundled digits)")
     train.add_argument("config", nargs="?", help="a TOML configuration (see examples/)")
     train.add_argument("--epochs", type=int, help="number of epochs")
     train.add_argument("--lr", type=float, help="learning rate")
