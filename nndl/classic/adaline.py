@@ -36,9 +36,9 @@ from nndl.classic.base import (
     check_array,
     check_classification_targets,
     check_positive,
-    check_query,
     one_vs_rest_targets,
 )
+from nndl.classic.threshold_unit import ThresholdUnitMixin
 
 
 def delta_rule_update(weight: np.ndarray, bias: np.ndarray, x: np.ndarray, target: np.ndarray,
@@ -75,7 +75,7 @@ def delta_rule_update(weight: np.ndarray, bias: np.ndarray, x: np.ndarray, targe
     return dweight, dbias
 
 
-class Adaline(ClassifierMixin, Estimator):
+class Adaline(ThresholdUnitMixin, ClassifierMixin, Estimator):
     """ADAptive LInear NEuron with the Widrow-Hoff delta rule.
 
     Parameters
@@ -155,20 +155,5 @@ class Adaline(ClassifierMixin, Estimator):
                 f"{owner}: stopped at max_epochs={self.max_epochs} before the squared error settled "
                 f"within tol={self.tol}", ConvergenceWarning, stacklevel=2)
         self.n_iter_ = len(self.loss_curve_)
-        self.coef_, self.intercept_ = weight.T.copy(), bias
-        self.n_features_in_ = X.shape[1]
-        self.dtype_ = X.dtype
+        self._store_weights(weight, bias, X)
         return self
-
-    def decision_function(self, X) -> np.ndarray:
-        """The linear output ``z``: shape (M,) for two classes, else (M, K)."""
-        X = check_query(self, X)
-        scores = X @ self.coef_.T + self.intercept_
-        return scores[:, 0] if len(self.classes_) == 2 else scores
-
-    def predict(self, X) -> np.ndarray:
-        """Threshold ``z ≥ 0`` (two classes) or the largest ``z``."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores >= 0).astype(np.intp)]
-        return self.classes_[np.argmax(scores, axis=1)]

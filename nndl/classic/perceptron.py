@@ -32,9 +32,9 @@ from nndl.classic.base import (
     check_array,
     check_classification_targets,
     check_positive,
-    check_query,
     one_vs_rest_targets,
 )
+from nndl.classic.threshold_unit import ThresholdUnitMixin
 
 
 def perceptron_epoch(weight: np.ndarray, bias: np.ndarray, X: np.ndarray, T: np.ndarray,
@@ -73,7 +73,7 @@ def perceptron_epoch(weight: np.ndarray, bias: np.ndarray, X: np.ndarray, T: np.
     return mistakes
 
 
-class Perceptron(ClassifierMixin, Estimator):
+class Perceptron(ThresholdUnitMixin, ClassifierMixin, Estimator):
     """The perceptron rule of the notes (binary; one-vs-rest for more classes).
 
     Parameters
@@ -137,21 +137,6 @@ class Perceptron(ClassifierMixin, Estimator):
                 "are probably not linearly separable (the perceptron rule cannot converge then)",
                 ConvergenceWarning, stacklevel=2,
             )
-        self.coef_, self.intercept_ = weight.T.copy(), bias
-        self.n_features_in_ = X.shape[1]
-        self.dtype_ = X.dtype
+        self._store_weights(weight, bias, X)
         return self
-
-    def decision_function(self, X) -> np.ndarray:
-        """``wᵀx + b``: shape (M,) for two classes (positive means ``classes_[1]``), else (M, K)."""
-        X = check_query(self, X)
-        scores = X @ self.coef_.T + self.intercept_
-        return scores[:, 0] if len(self.classes_) == 2 else scores
-
-    def predict(self, X) -> np.ndarray:
-        """Step of the score (two classes; ``z = 0`` gives ``classes_[1]``) or its argmax."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores >= 0).astype(np.intp)]
-        return self.classes_[np.argmax(scores, axis=1)]
 
