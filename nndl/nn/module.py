@@ -312,7 +312,8 @@ class Module:
         extra = self.extra_repr()
         if not self._modules:
             return f"{type(self).__name__}({extra})"
-        lines = [f"{type(self).__name__}({extra}" if extra else f"{type(self).__name__}("]
+        # PyTorch's layout: arguments on their own line above the children.
+        lines = [f"{type(self).__name__}("] + ([f"  {extra}"] if extra else [])
         for name, child in self._modules.items():
             child_repr = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {child_repr}")

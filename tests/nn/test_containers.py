@@ -131,7 +131,7 @@ def test_concat_dense_layer_along_channels():
 def test_concat_named_branches_and_shape_error():
     module = nn.Concat(OrderedDict(branch1=linear(4, 3, 0), branch2=linear(4, 2, 1)))
     assert list(module.state_dict()) == ["branch1.weight", "branch1.bias", "branch2.weight", "branch2.bias"]
-    assert repr(module).startswith("Concat(axis=1\n  (branch1): Linear(")
+    assert repr(module).startswith("Concat(\n  axis=1\n  (branch1): Linear(")
     bad = nn.Concat(nn.Linear(4, 3), nn.Linear(4, 2), axis=0)
     expected = (r"Concat: branch outputs must agree on every axis except 0; got "
                 r"'0' Linear\(in_features=4, out_features=3, bias=True\) -> \(2, 3\), "
