@@ -47,6 +47,18 @@ def channel_dot(a3: np.ndarray, b3: np.ndarray) -> np.ndarray:
     return row_dot(a3, b3).sum(axis=0)
 
 
+#: Bytes of one slab of the batch in the training kernels: the slab's
+#: temporaries stay in the (per-core) L2 cache between the passes over it.
+SLAB_BYTES = 1 << 19
+
+
+def _slabs(a3: np.ndarray) -> list[slice]:
+    """Slices of axis 0 of ``a3`` covering about :data:`SLAB_BYTES` each."""
+    per_row = max(1, a3[0].nbytes)
+    step = max(1, SLAB_BYTES // per_row)
+    return [slice(start, start + step) for start in range(0, a3.shape[0], step)]
+
+
 def _as_ncl(x: np.ndarray) -> np.ndarray:
     return x.reshape(x.shape[0], x.shape[1], -1)
 
@@ -54,13 +66,13 @@ def _as_ncl(x: np.ndarray) -> np.ndarray:
 class BatchNormCache(NamedTuple):
     """What :func:`batchnorm_backward` needs, plus the statistics used.
 
-    ``centered`` is ``x − μ`` as ``(N, C, L)`` in training mode (``x̂ =
-    centered · inv_std``; keeping the centred values instead of ``x̂`` saves
-    one element-wise pass in forward) and the input ``x`` itself in
-    evaluation mode. ``scale = γ · inv_std``.
+    ``x`` is the input viewed as ``(N, C, L)`` (``x̂ = (x − μ) · inv_std`` is
+    rebuilt in backward, a slab at a time, rather than stored: one
+    batch-sized array less in forward; the input must not be changed in
+    place before backward). ``scale = γ · inv_std``.
     """
 
-    centered: np.ndarray
+    x: np.ndarray
     mean: np.ndarray
     var: np.ndarray
     inv_std: np.ndarray
@@ -106,11 +118,21 @@ def batchnorm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray
             raise ValueError(
                 f"batchnorm_forward: expected more than 1 value per channel when training, got input shape {x.shape}")
         mean = channel_sum(x3) / count
-        centered = x3 - mean[:, None]
-        var = channel_dot(centered, centered) / count
+        out = np.empty_like(x3)
+        if x3.shape[2] == 1:
+            centered = np.subtract(x3, mean[:, None], out=out)
+            var = channel_dot(centered, centered) / count
+        else:
+            # x − μ one cache-sized slab of the batch at a time, into ``out``:
+            # no batch-sized temporary, and the square-sum reads it from cache.
+            row_sums = np.empty(x3.shape[:2], dtype=x3.dtype)
+            for rows in _slabs(x3):
+                np.subtract(x3[rows], mean[:, None], out=out[rows])
+                row_sums[rows] = row_dot(out[rows], out[rows])
+            var = row_sums.sum(axis=0) / count
         inv_std = 1.0 / np.sqrt(var + eps)
         scale = inv_std if weight is None else weight * inv_std
-        out = centered * scale[:, None]
+        out *= scale[:, None]
         if bias is not None:
             out += bias[:, None]
         training = True
@@ -122,9 +144,8 @@ def batchnorm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray
         shift = -mean * scale if bias is None else bias - mean * scale
         out = x3 * scale[:, None]
         out += shift[:, None]
-        centered = x3
         training = False
-    cache = BatchNormCache(centered, mean, var, inv_std, scale, weight is not None, training, x.shape)
+    cache = BatchNormCache(x3, mean, var, inv_std, scale, weight is not None, training, x.shape)
     return out.reshape(x.shape), cache
 
 
@@ -168,18 +189,21 @@ def batchnorm_backward(dout: np.ndarray, cache: BatchNormCache):
     d3 = _as_ncl(dout)
     inv_std, scale = cache.inv_std, cache.scale
     dbias = channel_sum(d3)
+    x3, mean = cache.x, cache.mean
     if cache.training:
-        centered = cache.centered
         count = d3.shape[0] * d3.shape[2]
-        dweight = channel_dot(d3, centered) * inv_std          # Σ δ x̂
-        # dx = scale·δ − scale·mean(δ) − (scale·inv_std·mean(δx̂))·(x − μ)
-        dx = d3 * scale[:, None]
-        dx -= centered * (scale * inv_std * dweight / count)[:, None]
-        dx -= (scale * dbias / count)[:, None]
+        # dx = scale·(δ − mean(δ) − inv_std·mean(δx̂)·(x − μ)), built in place in
+        # the one batch-sized array, which first holds x − μ for Σ δ x̂.
+        dx = np.subtract(x3, mean[:, None])
+        dweight = channel_dot(d3, dx) * inv_std                        # Σ δ x̂
+        dx *= (-inv_std * dweight / count)[:, None]
+        dx += d3
+        dx -= (dbias / count)[:, None]
+        dx *= scale[:, None]
     else:
         dx = d3 * scale[:, None]
         # x − μ is formed here rather than in forward, so inference stays at two passes.
-        dweight = channel_dot(d3, cache.centered - cache.mean[:, None]) * inv_std if cache.affine else None
+        dweight = channel_dot(d3, x3 - mean[:, None]) * inv_std if cache.affine else None
     if not cache.affine:
         return dx.reshape(cache.input_shape), None, None
     return dx.reshape(cache.input_shape), dweight, dbias

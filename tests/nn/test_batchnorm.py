@@ -191,3 +191,28 @@ def test_gradcheck_with_large_gamma_and_shifted_input():
     x = np.random.default_rng(9).standard_normal((3, 2, 3, 3)) * 0.5 + 4.0
     errors = gradcheck(copy.deepcopy(layer), x)
     assert max(errors.values()) < GRAD_TOL, errors
+
+
+@pytest.mark.parametrize("slab_bytes", [1, 400, 1 << 19])
+def test_training_kernels_do_not_depend_on_the_slab_size(monkeypatch, slab_bytes):
+    # Slabs of 1 row, of 2 rows (the last one short: 5 = 2 + 2 + 1) and one slab for the whole batch.
+    from nndl.nn import batchnorm as batchnorm_module
+
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((5, 3, 2, 4)) * 2.0 + 0.5
+    dout = rng.standard_normal(x.shape)
+    weight, bias = rng.standard_normal(3), rng.standard_normal(3)
+    monkeypatch.setattr(batchnorm_module, "SLAB_BYTES", slab_bytes)
+    out, cache = nn.batchnorm_forward(x, weight, bias)
+    dx, dweight, dbias = nn.batchnorm_backward(dout, cache)
+    mean = x.mean(axis=(0, 2, 3), keepdims=True)
+    inv_std = 1.0 / np.sqrt(x.var(axis=(0, 2, 3), keepdims=True) + 1e-5)
+    x_hat = (x - mean) * inv_std
+    np.testing.assert_allclose(out, weight[:, None, None] * x_hat + bias[:, None, None], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(cache.var, x.var(axis=(0, 2, 3)), rtol=1e-12)
+    expected_dx = (weight[:, None, None] * inv_std) * (
+        dout - dout.mean(axis=(0, 2, 3), keepdims=True)
+        - x_hat * (dout * x_hat).mean(axis=(0, 2, 3), keepdims=True))
+    np.testing.assert_allclose(dx, expected_dx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dweight, (dout * x_hat).sum(axis=(0, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(dbias, dout.sum(axis=(0, 2, 3)), rtol=1e-12)
