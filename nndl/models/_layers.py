@@ -24,6 +24,13 @@ class LayerFactory:
     def relu(self):
         return nn.ReLU(dtype=self.dtype)
 
+    def lrn(self):
+        """AlexNet's local response normalization: the paper's k = 2, n = 5, α = 10⁻⁴, β = 0.75.
+
+        PyTorch's (and nndl's) layer divides α by n, hence ``alpha = 5·10⁻⁴``.
+        """
+        return nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0, dtype=self.dtype)
+
     def dropout(self, drop_prob):
         return nn.Dropout(drop_prob, rng=self.rng, dtype=self.dtype)
 

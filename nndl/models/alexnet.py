@@ -98,12 +98,9 @@ class AlexNetOriginal(FeaturesClassifier):
         super().__init__(dtype)
         make = LayerFactory(init, as_generator(rng), dtype)
 
-        def lrn():
-            return nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0, dtype=dtype)
-
         features = nn.Sequential(
-            make.conv(3, 96, 11, stride=4), make.relu(), lrn(), nn.MaxPool2d(3, stride=2, dtype=dtype),
-            make.conv(96, 256, 5, padding=2, groups=2), make.relu(), lrn(), nn.MaxPool2d(3, stride=2, dtype=dtype),
+            make.conv(3, 96, 11, stride=4), make.relu(), make.lrn(), nn.MaxPool2d(3, stride=2, dtype=dtype),
+            make.conv(96, 256, 5, padding=2, groups=2), make.relu(), make.lrn(), nn.MaxPool2d(3, stride=2, dtype=dtype),
             make.conv(256, 384, 3, padding=1), make.relu(),
             make.conv(384, 384, 3, padding=1, groups=2), make.relu(),
             make.conv(384, 256, 3, padding=1, groups=2), make.relu(), nn.MaxPool2d(3, stride=2, dtype=dtype),

@@ -35,13 +35,10 @@ class ZFNet(FeaturesClassifier):
         super().__init__(dtype)
         make = LayerFactory(init, as_generator(rng), dtype)
 
-        def lrn():
-            return nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0, dtype=dtype)
-
         features = nn.Sequential(
             make.conv(3, 96, 7, stride=2, padding=1), make.relu(), nn.MaxPool2d(3, stride=2, padding=1, dtype=dtype),
-            lrn(),
-            make.conv(96, 256, 5, stride=2), make.relu(), nn.MaxPool2d(3, stride=2, padding=1, dtype=dtype), lrn(),
+            make.lrn(),
+            make.conv(96, 256, 5, stride=2), make.relu(), nn.MaxPool2d(3, stride=2, padding=1, dtype=dtype), make.lrn(),
             make.conv(256, 384, 3, padding=1), make.relu(),
             make.conv(384, 384, 3, padding=1), make.relu(),
             make.conv(384, 256, 3, padding=1), make.relu(), nn.MaxPool2d(3, stride=2, dtype=dtype),
