@@ -27,8 +27,8 @@ from nndl.nn.init import init_weight_and_bias
 from nndl.nn.module import Module
 from nndl.nn.parameter import Parameter
 from nndl.nn.conv_rows import correlate_by_rows, weight_grad_by_rows
-from nndl.nn.windows import (PADDING_MODES, WindowGeometry, as_pair, batch_chunks, col2im_add, im2col, make_geometry,
-                             pad_images, split_batch, unpad_gradient)
+from nndl.nn.windows import (PADDING_MODES, WindowGeometry, as_pair, batch_chunks, col2im_add, dense, empty_images,
+                             im2col, is_channels_last, make_geometry, pad_images, split_batch, unpad_gradient)
 
 
 # ---------------------------------------------------------------------- geometry
@@ -77,6 +77,25 @@ channels-last rows of :mod:`nndl.nn.conv_rows`.
 Below it the ``C``-long contiguous runs are too short for the copy to pay
 off (measured 3x slower at ``C = 3``, 1.3-1.4x faster at ``C = 32, 64``)."""
 
+CHANNELS_LAST_MIN_FILTERS = 16
+"""Filters (one group) from which the per-image column path also stores its output
+channels-last (:func:`windows.is_channels_last`); the rows path always does.
+
+The next layers then read ``F``-long contiguous runs, and a following
+convolution with the rows layout needs no transposing copy."""
+
+
+def uses_rows(channels: int, groups: int) -> bool:
+    """True when a convolution over ``channels`` inputs takes the channels-last rows path."""
+    return groups == 1 and channels >= ROW_LAYOUT_MIN_CHANNELS
+
+
+def channel_totals(dout: np.ndarray) -> np.ndarray:
+    """``Σ_{n,h,w} δ[n, f, h, w]`` (the bias gradient), reading a channels-last ``δ`` as ``(N·H·W, F)`` rows."""
+    if is_channels_last(dout):
+        return dout.transpose(0, 2, 3, 1).reshape(-1, dout.shape[1]).sum(axis=0)
+    return dout.sum(axis=(0, 2, 3))
+
 
 # ---------------------------------------------------------------------- the three products
 def correlate(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry, groups: int = 1,
@@ -85,7 +104,7 @@ def correlate(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry, grou
 
     Parameters
     ----------
-    padded : ndarray, shape (N, C, H_pad, W_pad)
+    padded : ndarray, shape (N, C, H_pad, W_pad), NCHW or channels-last
     weight : ndarray, shape (F, C/groups, kh, kw)
     geom : WindowGeometry
     groups : int
@@ -94,21 +113,26 @@ def correlate(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry, grou
     Returns
     -------
     out : ndarray, shape (N, F, H_out, W_out), ``padded``'s dtype
+        Stored channels-last with one group and either the rows path
+        (``ROW_LAYOUT_MIN_CHANNELS`` input channels) or at least
+        ``CHANNELS_LAST_MIN_FILTERS`` filters; NCHW otherwise.
     """
     n, c = padded.shape[:2]
     f = weight.shape[0]
     per_group = c // groups * geom.taps
     pixels = geom.out_size[0] * geom.out_size[1]
-    w_mat = weight.reshape(groups, f // groups, per_group)
-    out = np.empty((n, f, pixels), dtype=padded.dtype)
-    bias_column = None if bias is None else bias.reshape(f, 1)
-    if _is_pointwise(geom):
-        np.matmul(w_mat, padded.reshape(n, groups, per_group, pixels), out=out.reshape(n, groups, f // groups, pixels))
-        if bias_column is not None:
-            out += bias_column
-        return out.reshape(n, f, *geom.out_size)
-    if groups == 1 and c >= ROW_LAYOUT_MIN_CHANNELS:
+    if uses_rows(c, groups):
         return correlate_by_rows(padded, weight, geom, bias)
+    padded = np.ascontiguousarray(padded)
+    w_mat = weight.reshape(groups, f // groups, per_group)
+    if _is_pointwise(geom):
+        out = np.matmul(w_mat, padded.reshape(n, groups, per_group, pixels)).reshape(n, f, pixels)
+        if bias is not None:
+            out += bias.reshape(f, 1)
+        return out.reshape(n, f, *geom.out_size)
+    channels_last = groups == 1 and f >= CHANNELS_LAST_MIN_FILTERS
+    # Channels-last: per image (P, F) = colsᵀ (P, C·kh·kw) @ Wᵀ, both operands read transposed by BLAS.
+    out = np.empty((n, pixels, f) if channels_last else (n, f, pixels), dtype=padded.dtype)
     item_bytes = c * geom.taps * pixels * padded.itemsize
 
     def part(rows: slice) -> None:
@@ -118,13 +142,19 @@ def correlate(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry, grou
             cols = im2col(padded[chunk], geom, buffer)
             buffer = cols if buffer is None else buffer
             b = cols.shape[0]
-            np.matmul(w_mat, cols.reshape(b, groups, per_group, pixels),
-                      out=out[chunk].reshape(b, groups, f // groups, pixels))
-            if bias_column is not None:
-                # Added while the chunk is still in cache.
-                out[chunk] += bias_column
+            if channels_last:
+                np.matmul(cols.transpose(0, 2, 1), w_mat[0].T, out=out[chunk])
+                if bias is not None:
+                    out[chunk] += bias  # while the chunk is still in cache
+            else:
+                np.matmul(w_mat, cols.reshape(b, groups, per_group, pixels),
+                          out=out[chunk].reshape(b, groups, f // groups, pixels))
+                if bias is not None:
+                    out[chunk] += bias.reshape(f, 1)
 
     split_batch(part, n, n * c * geom.taps * pixels)
+    if channels_last:
+        return out.reshape(n, *geom.out_size, f).transpose(0, 3, 1, 2)
     return out.reshape(n, f, *geom.out_size)
 
 
@@ -142,28 +172,37 @@ def correlate_weight_grad(padded: np.ndarray, dout: np.ndarray, geom: WindowGeom
     f = dout.shape[1]
     per_group = c // groups * geom.taps
     pixels = geom.out_size[0] * geom.out_size[1]
-    delta = dout.reshape(n, groups, f // groups, pixels)
     kernel_shape = (f, c // groups) + geom.kernel
+    if uses_rows(c, groups):
+        return weight_grad_by_rows(padded, dout, geom)
+    padded = np.ascontiguousarray(padded)
     if _is_pointwise(geom):
+        delta = dout.reshape(n, groups, f // groups, pixels)
         cols = padded.reshape(n, groups, per_group, pixels)
         return np.matmul(delta, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(kernel_shape)
-    if groups == 1 and c >= ROW_LAYOUT_MIN_CHANNELS:
-        return weight_grad_by_rows(padded, dout, geom)
+    # A channels-last δ is read as (P, F) per image: cols (K, P) @ δ gives ∂L/∂Wᵀ (K, F).
+    delta_rows = groups == 1 and is_channels_last(dout)
+    delta = dout.transpose(0, 2, 3, 1).reshape(n, pixels, f) if delta_rows else \
+        dout.reshape(n, groups, f // groups, pixels)
     item_bytes = c * geom.taps * pixels * padded.itemsize
 
     def part(rows: slice) -> np.ndarray:
-        grad = np.zeros((groups, f // groups, per_group), dtype=padded.dtype)
+        grad = np.zeros((per_group, f) if delta_rows else (groups, f // groups, per_group), dtype=padded.dtype)
         buffer = None
         for chunk in batch_chunks(rows.stop - rows.start, item_bytes):
             chunk = slice(rows.start + chunk.start, rows.start + chunk.stop)
             cols = im2col(padded[chunk], geom, buffer)
             buffer = cols if buffer is None else buffer
             b = cols.shape[0]
-            products = np.matmul(delta[chunk], cols.reshape(b, groups, per_group, pixels).transpose(0, 1, 3, 2))
-            grad += products.sum(axis=0)
+            if delta_rows:
+                grad += np.matmul(cols, delta[chunk]).sum(axis=0)
+            else:
+                products = np.matmul(delta[chunk], cols.reshape(b, groups, per_group, pixels).transpose(0, 1, 3, 2))
+                grad += products.sum(axis=0)
         return grad
 
-    return sum(split_batch(part, n, n * c * geom.taps * pixels)).reshape(kernel_shape)
+    grad = sum(split_batch(part, n, n * c * geom.taps * pixels))
+    return np.ascontiguousarray(grad.T).reshape(kernel_shape) if delta_rows else grad.reshape(kernel_shape)
 
 
 def correlate_input_grad(dout: np.ndarray, weight: np.ndarray, geom: WindowGeometry, groups: int = 1,
@@ -252,11 +291,12 @@ def _input_grad_by_correlation(dout, weight, geom: WindowGeometry, groups: int, 
     after_w = (c1 - c0) + dw * (kw - 1) - w_out - before_w
     # Negative padding crops: slice first, then pad what remains positive.
     delta = dout[:, :, max(0, -before_h):h_out - max(0, -after_h), max(0, -before_w):w_out - max(0, -after_w)]
-    delta = pad_images(delta, (max(0, before_h), max(0, after_h), max(0, before_w), max(0, after_w)))
+    delta = dense(pad_images(delta, (max(0, before_h), max(0, after_h), max(0, before_w), max(0, after_w)),
+                             channels_last=uses_rows(f_group * groups, groups)))
     flipped = weight.reshape(groups, f_group, c_group, kh, kw).transpose(0, 2, 1, 3, 4)
     flipped = np.ascontiguousarray(flipped.reshape(groups * c_group, f_group, kh, kw)[:, :, ::-1, ::-1])
     full = WindowGeometry(geom.kernel, (1, 1), geom.dilation, (0, 0, 0, 0), delta.shape[2:], (r1 - r0, c1 - c0))
-    return correlate(np.ascontiguousarray(delta), flipped, full, groups)
+    return correlate(delta, flipped, full, groups)
 
 
 # ---------------------------------------------------------------------- kernel pair
@@ -293,7 +333,7 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = 
     if padding_mode not in PADDING_MODES:
         raise ValueError(f"{owner}: unknown padding_mode '{padding_mode}'; valid: {', '.join(PADDING_MODES)}")
     geom = conv_geometry(x.shape, weight.shape, stride, pads, dilation, groups, owner)
-    padded = pad_images(x, pads, padding_mode)
+    padded = pad_images(x, pads, padding_mode, channels_last=uses_rows(x.shape[1], groups))
     out = correlate(padded, weight, geom, groups, bias)
     return out, (padded, weight, geom, groups, padding_mode, bias is not None)
 
@@ -327,7 +367,7 @@ def conv2d_backward(dout: np.ndarray, cache, need_input_grad: bool = True):
     """
     padded, weight, geom, groups, padding_mode, has_bias = cache
     dweight = correlate_weight_grad(padded, dout, geom, groups)
-    dbias = dout.sum(axis=(0, 2, 3)) if has_bias else None
+    dbias = channel_totals(dout) if has_bias else None
     dx = None
     if need_input_grad:
         dx = _input_grad(dout, weight, geom, groups, padding_mode)
@@ -400,7 +440,7 @@ class Conv2d(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_input(x, match_dtype=True)
         geom = self._geometry(x.shape)
-        padded = pad_images(x, self._pads, self.padding_mode)
+        padded = pad_images(x, self._pads, self.padding_mode, channels_last=uses_rows(self.in_channels, self.groups))
         bias = None if self.bias is None else self.bias.data
         out = correlate(padded, self.weight.data, geom, self.groups, bias)
         self._cache = (padded, self.weight.data, geom, self.groups, self.padding_mode, bias is not None)
@@ -416,7 +456,7 @@ class Conv2d(Module):
         if self.weight.requires_grad:
             self.weight.accumulate_grad(correlate_weight_grad(padded, dout, geom, groups))
         if self.bias is not None:
-            self.bias.accumulate_grad(dout.sum(axis=(0, 2, 3)))
+            self.bias.accumulate_grad(channel_totals(dout))
         return _input_grad(dout, weight, geom, groups, padding_mode) if need_input_grad else None
 
     def output_shape(self, input_shape):

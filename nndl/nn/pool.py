@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.nn.module import Module
-from nndl.nn.windows import WindowGeometry, as_pair, make_geometry, pad_images, unpad_gradient
+from nndl.nn.windows import (WindowGeometry, as_pair, empty_images, is_channels_last, make_geometry, pad_images,
+                             unpad_gradient)
 
 
 def _pool_geometry(x_shape, kernel, stride, padding, dilation, owner: str) -> WindowGeometry:
@@ -77,12 +78,12 @@ def _max_pool(x: np.ndarray, geom: WindowGeometry, track_argmax: bool = True):
     padded = pad_images(x, geom.pads, value=-np.inf)
     kh, kw = geom.kernel
     rows, cols = geom.tap_slices(0, 0)
-    out = padded[:, :, rows, cols].copy()
+    out = padded[:, :, rows, cols].copy(order="K")  # same memory layout as the input
     argmax = None
     if track_argmax:
-        argmax = np.zeros(out.shape, dtype=np.uint8 if kh * kw <= 256 else np.int32)
-        raised = np.empty(out.shape, dtype=bool)
-        scratch = np.empty(out.shape, dtype=argmax.dtype)
+        argmax = np.zeros_like(out, dtype=np.uint8 if kh * kw <= 256 else np.int32)
+        raised = np.empty_like(out, dtype=bool)
+        scratch = np.empty_like(argmax)
     for tap in range(1, kh * kw):
         rows, cols = geom.tap_slices(*divmod(tap, kw))
         candidate = padded[:, :, rows, cols]
@@ -107,8 +108,9 @@ def max_pool2d_backward(dout: np.ndarray, cache) -> np.ndarray:
     kh, kw = geom.kernel
     padded_shape = x_shape[:2] + geom.padded_size
     overlap = geom.windows_overlap()
-    dpadded = np.zeros(padded_shape, dtype=dout.dtype)
-    chosen = np.empty(argmax.shape, dtype=bool)
+    dpadded = empty_images(padded_shape, dout.dtype, channels_last=is_channels_last(argmax))  # the input's layout
+    dpadded[...] = 0
+    chosen = np.empty_like(argmax, dtype=bool)
     for tap in range(kh * kw):
         rows, cols = geom.tap_slices(*divmod(tap, kw))
         np.equal(argmax, tap, out=chosen)
@@ -241,7 +243,7 @@ def _avg_pool(x: np.ndarray, geom: WindowGeometry, count_include_pad: bool):
     padded = pad_images(x, geom.pads)
     kh, kw = geom.kernel
     rows, cols = geom.tap_slices(0, 0)
-    out = padded[:, :, rows, cols].copy()
+    out = padded[:, :, rows, cols].copy(order="K")
     for tap in range(1, kh * kw):
         rows, cols = geom.tap_slices(*divmod(tap, kw))
         out += padded[:, :, rows, cols]

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from nndl.nn.module import Module
+from nndl.nn.windows import channels_last_block, is_channels_last
 
 
 class Flatten(Module):
@@ -14,7 +15,9 @@ class Flatten(Module):
 
     The default turns ``(N, C, H, W)`` into ``(N, C·H·W)``. Backward reshapes
     the gradient back to the input shape (flattening is a relabelling of
-    entries, its Jacobian is a permutation-free identity).
+    entries, its Jacobian is a permutation-free identity), stored
+    channels-last when the input was (:func:`nndl.nn.windows.is_channels_last`),
+    so the layers below keep reading one layout.
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1, dtype=np.float32):
@@ -34,11 +37,13 @@ class Flatten(Module):
 
     def forward(self, x):
         x = self._check_input(x)
-        self._cache = x.shape
+        self._cache = (x.shape, is_channels_last(x))
         return x.reshape(self._flat_shape(x.shape))
 
     def backward(self, dout):
-        return dout.reshape(self._saved())
+        shape, channels_last = self._saved()
+        dx = dout.reshape(shape)
+        return channels_last_block(dx).transpose(0, 3, 1, 2) if channels_last else dx
 
     def output_shape(self, input_shape):
         return self._flat_shape(tuple(input_shape))
