@@ -27,8 +27,8 @@ from nndl.nn.init import init_weight_and_bias
 from nndl.nn.module import Module
 from nndl.nn.parameter import Parameter
 from nndl.nn.conv_rows import correlate_by_rows, weight_grad_by_rows
-from nndl.nn.windows import (PADDING_MODES, WindowGeometry, as_pair, batch_chunks, col2im_add, dense, empty_images,
-                             im2col, is_channels_last, make_geometry, pad_images, split_batch, unpad_gradient)
+from nndl.nn.windows import (PADDING_MODES, WindowGeometry, as_pair, batch_chunks, col2im_add, dense, im2col,
+                             is_channels_last, make_geometry, pad_images, scratch, split_batch, unpad_gradient)
 
 
 # ---------------------------------------------------------------------- geometry
@@ -145,8 +145,9 @@ def correlate(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry, grou
         buffer = None
         for chunk in batch_chunks(rows.stop - rows.start, item_bytes):
             chunk = slice(rows.start + chunk.start, rows.start + chunk.stop)
+            if buffer is None:
+                buffer = scratch("columns", (chunk.stop - chunk.start) * c * geom.taps * pixels, padded.dtype)
             cols = im2col(padded[chunk], geom, buffer)
-            buffer = cols if buffer is None else buffer
             b = cols.shape[0]
             if channels_last:
                 np.matmul(cols.transpose(0, 2, 1), w_mat[0].T, out=out[chunk])
@@ -197,8 +198,9 @@ def correlate_weight_grad(padded: np.ndarray, dout: np.ndarray, geom: WindowGeom
         buffer = None
         for chunk in batch_chunks(rows.stop - rows.start, item_bytes):
             chunk = slice(rows.start + chunk.start, rows.start + chunk.stop)
+            if buffer is None:
+                buffer = scratch("columns", (chunk.stop - chunk.start) * c * geom.taps * pixels, padded.dtype)
             cols = im2col(padded[chunk], geom, buffer)
-            buffer = cols if buffer is None else buffer
             b = cols.shape[0]
             if delta_rows:
                 grad += np.matmul(cols, delta[chunk]).sum(axis=0)
@@ -262,7 +264,8 @@ def _input_grad_by_col2im(dout, weight, geom: WindowGeometry, groups: int, inter
             chunk = slice(rows.start + chunk.start, rows.start + chunk.stop)
             b = chunk.stop - chunk.start
             if buffer is None:
-                buffer = np.empty((b, groups, per_group, pixels), dtype=dout.dtype)
+                buffer = scratch("columns", b * groups * per_group * pixels, dout.dtype).reshape(b, groups, per_group,
+                                                                                               pixels)
             cols = np.matmul(w_t, delta[chunk], out=buffer[:b])
             col2im_add(cols.reshape(b, c * geom.taps, pixels), dpadded[chunk], geom)
 
@@ -297,8 +300,12 @@ def _input_grad_by_correlation(dout, weight, geom: WindowGeometry, groups: int, 
     after_w = (c1 - c0) + dw * (kw - 1) - w_out - before_w
     # Negative padding crops: slice first, then pad what remains positive.
     delta = dout[:, :, max(0, -before_h):h_out - max(0, -after_h), max(0, -before_w):w_out - max(0, -after_w)]
-    delta = dense(pad_images(delta, (max(0, before_h), max(0, after_h), max(0, before_w), max(0, after_w)),
-                             channels_last=uses_rows(f_group * groups, groups)))
+    pads = (max(0, before_h), max(0, after_h), max(0, before_w), max(0, after_w))
+    if any(pads):  # the padded δ dies with this call: scratch memory
+        size = delta.shape[0] * delta.shape[1] * (delta.shape[2] + pads[0] + pads[1]) * (delta.shape[3] + pads[2] + pads[3])
+        delta = pad_images(delta, pads, channels_last=uses_rows(f_group * groups, groups),
+                           buffer=scratch("padded-delta", size, dout.dtype))
+    delta = dense(delta)
     flipped = weight.reshape(groups, f_group, c_group, kh, kw).transpose(0, 2, 1, 3, 4)
     flipped = np.ascontiguousarray(flipped.reshape(groups * c_group, f_group, kh, kw)[:, :, ::-1, ::-1])
     full = WindowGeometry(geom.kernel, (1, 1), geom.dilation, (0, 0, 0, 0), delta.shape[2:], (r1 - r0, c1 - c0))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nndl.nn.windows import WindowGeometry, batch_chunks, im2row, split_batch
+from nndl.nn.windows import WindowGeometry, batch_chunks, im2row, scratch, split_batch
 
 
 def correlate_by_rows(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry,
@@ -52,8 +52,8 @@ def correlate_by_rows(padded: np.ndarray, weight: np.ndarray, geom: WindowGeomet
             chunk = slice(batch_rows.start + chunk.start, batch_rows.start + chunk.stop)
             b = chunk.stop - chunk.start
             if rows_buffer is None:
-                rows_buffer = np.empty(b * pixels * width, dtype=padded.dtype)
-                staging = np.empty(b * int(np.prod(padded.shape[1:])), dtype=padded.dtype)
+                rows_buffer = scratch("rows", b * pixels * width, padded.dtype)
+                staging = scratch("staging", b * int(np.prod(padded.shape[1:])), padded.dtype)
             result = out[chunk.start * pixels:chunk.stop * pixels]
             np.matmul(im2row(padded[chunk], geom, rows_buffer, staging), w_rows, out=result)
             if bias is not None:
@@ -88,9 +88,9 @@ def weight_grad_by_rows(padded: np.ndarray, dout: np.ndarray, geom: WindowGeomet
             chunk = slice(batch_rows.start + chunk.start, batch_rows.start + chunk.stop)
             b = chunk.stop - chunk.start
             if rows_buffer is None:
-                rows_buffer = np.empty(b * pixels * width, dtype=padded.dtype)
-                staging = np.empty(b * int(np.prod(padded.shape[1:])), dtype=padded.dtype)
-                delta_buffer = np.empty((f, b, pixels), dtype=padded.dtype)
+                rows_buffer = scratch("rows", b * pixels * width, padded.dtype)
+                staging = scratch("staging", b * int(np.prod(padded.shape[1:])), padded.dtype)
+                delta_buffer = scratch("delta", f * b * pixels, padded.dtype).reshape(f, b, pixels)
             rows = im2row(padded[chunk], geom, rows_buffer, staging)
             if delta_rows is not None:
                 grad += delta_rows[chunk.start * pixels:chunk.stop * pixels].T @ rows
