@@ -27,8 +27,9 @@ from nndl.nn.init import init_weight_and_bias
 from nndl.nn.module import Module
 from nndl.nn.parameter import Parameter
 from nndl.nn.conv_rows import correlate_by_rows, weight_grad_by_rows
+from nndl.nn.parallel import split_batch
 from nndl.nn.windows import (PADDING_MODES, WindowGeometry, as_pair, batch_chunks, col2im_add, dense, im2col,
-                             is_channels_last, make_geometry, pad_images, scratch, split_batch, unpad_gradient)
+                             is_channels_last, make_geometry, pad_images, scratch, unpad_gradient)
 
 
 # ---------------------------------------------------------------------- geometry

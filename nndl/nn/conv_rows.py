@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nndl.nn.windows import WindowGeometry, batch_chunks, im2row, scratch, split_batch
+from nndl.nn.parallel import split_batch
+from nndl.nn.windows import WindowGeometry, batch_chunks, im2row, scratch
 
 
 def correlate_by_rows(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry,

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from nndl.nn.parallel import under_compute_scope
 from nndl.nn.parameter import Parameter, as_float_dtype
 
 
@@ -72,6 +73,10 @@ class Module:
         Module.registry[f"{cls.__module__}.{cls.__qualname__}"] = cls
         if "__init__" in cls.__dict__:
             cls.__init__ = _recording_init(cls.__init__)
+        # Every computation runs under one threading policy (nndl.nn.parallel).
+        for name in ("forward", "backward"):
+            if name in cls.__dict__:
+                setattr(cls, name, under_compute_scope(cls.__dict__[name]))
 
     def __init__(self, dtype=np.float32):
         object.__setattr__(self, "_parameters", OrderedDict())

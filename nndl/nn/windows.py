@@ -20,8 +20,6 @@ pixels it was read from (overlapping windows add up).
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -336,83 +334,3 @@ def batch_chunks(batch: int, bytes_per_item: int, budget: int | None = None):
     step = max(1, budget // max(1, bytes_per_item))
     for start in range(0, batch, step):
         yield slice(start, min(batch, start + step))
-
-
-# ---------------------------------------------------------------------- threads
-# A layer can split its batch across worker threads, each running the chunk
-# loop (copies and matrix products, which release the GIL) with a
-# single-threaded BLAS. Alone, a 32->32 3x3 layer runs ~2x faster that way on
-# 2 cores; inside a network it does not: after any multi-threaded BLAS call
-# (a Linear layer, or this layer's own restore of the thread count) OpenBLAS
-# keeps its idle workers spinning for ~50-100 ms, and they take a core from
-# the worker thread (measured: the split layer 2x slower right after a
-# 256x256 product). Whole-network training of the CIFAR and LeNet-5
-# benchmarks was faster letting BLAS thread the (large, channels-last)
-# per-chunk products instead, so the split is off by default; lower
-# PARALLEL_MIN_ELEMENTS to turn it on. The worker count follows the BLAS
-# thread setting (``threadpoolctl.threadpool_limits`` controls both);
-# without threadpoolctl everything runs in the calling thread.
-PARALLEL_MIN_ELEMENTS = 2**62
-"""Column-matrix entries (over the whole batch) from which a layer splits its batch over threads (off by default)."""
-
-_BLAS = None
-_BLAS_LOCK = threading.Lock()
-_POOL: ThreadPoolExecutor | None = None
-
-
-def _blas_controllers():
-    global _BLAS
-    if _BLAS is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            _BLAS = ThreadpoolController().select(user_api="blas").lib_controllers
-        except Exception:  # threadpoolctl missing or unable to inspect the BLAS: stay sequential
-            _BLAS = []
-    return _BLAS
-
-
-def worker_count() -> int:
-    """Threads a large layer may use: the BLAS's current thread count (1 without threadpoolctl)."""
-    controllers = _blas_controllers()
-    return max(1, min(c.num_threads for c in controllers)) if controllers else 1
-
-
-@contextmanager
-def _single_threaded_blas():
-    with _BLAS_LOCK:
-        controllers = _blas_controllers()
-        saved = [c.num_threads for c in controllers]
-        for c in controllers:
-            c.set_num_threads(1)
-        try:
-            yield
-        finally:
-            for c, n in zip(controllers, saved):
-                c.set_num_threads(n)
-
-
-def split_batch(work, batch: int, elements: int) -> list:
-    """Call ``work(part)`` on contiguous slices of ``range(batch)``, in parallel when worth it.
-
-    ``elements`` estimates the layer's size (entries of its column
-    matrices); below :data:`PARALLEL_MIN_ELEMENTS`, with one item, or with
-    one worker, ``work(slice(0, batch))`` runs alone. Returns the results in
-    batch order.
-    """
-    global _POOL
-    threads = min(worker_count(), batch)
-    if threads <= 1 or elements < PARALLEL_MIN_ELEMENTS:
-        return [work(slice(0, batch))]
-    bounds = [batch * t // threads for t in range(threads + 1)]
-    parts = [slice(bounds[t], bounds[t + 1]) for t in range(threads)]
-    if _POOL is None or _POOL._max_workers < threads - 1:
-        _POOL = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="nndl")
-    with _single_threaded_blas():
-        futures = [_POOL.submit(work, part) for part in parts[1:]]
-        try:
-            first = work(parts[0])
-        finally:
-            # Every worker finishes before BLAS gets its threads back (and raises its error, if any).
-            rest = [future.result() for future in futures]
-        return [first] + rest

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from nndl import nn
-from nndl.nn import windows
+from nndl.nn import parallel, windows
 from nndl.nn import conv as conv_module
 from nndl.nn.conv import conv2d_backward, conv2d_forward, conv_geometry
 from tests.layer_checks import assert_torch_parity, check_layer
@@ -71,8 +71,8 @@ def test_conv2d_batch_chunking_and_threads_change_nothing(config, threads, monke
     layer, torch_layer = _conv_pair(config)
     shape = (5,) + config[-1][1:]
     monkeypatch.setattr(windows, "COLUMN_CHUNK_BYTES", 1)
-    monkeypatch.setattr(windows, "PARALLEL_MIN_ELEMENTS", 0)
-    monkeypatch.setattr(windows, "worker_count", lambda: threads)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(parallel, "worker_count", lambda: threads)
     assert len(list(windows.batch_chunks(5, 100))) == 5
     x = np.random.default_rng(3).standard_normal(shape)
     assert_torch_parity(layer, torch_layer, x, rng=4)
@@ -90,8 +90,8 @@ def test_both_column_layouts_agree(stride, dilation, pads, threads, monkeypatch)
                          dilation, 1, "test")
     dout = rng.standard_normal((5, 3) + geom.out_size)
     monkeypatch.setattr(windows, "COLUMN_CHUNK_BYTES", 1)
-    monkeypatch.setattr(windows, "PARALLEL_MIN_ELEMENTS", 0)
-    monkeypatch.setattr(windows, "worker_count", lambda: threads)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(parallel, "worker_count", lambda: threads)
     weight, bias = rng.standard_normal(weight_shape), rng.standard_normal(3)
     results = {}
     for layout, min_channels in (("rows", 1), ("columns", 10**9)):
@@ -254,10 +254,10 @@ def test_conv2d_frozen_weight_gets_no_gradient():
 
 
 def test_split_batch_covers_the_batch_in_order_and_restores_blas_threads(monkeypatch):
-    monkeypatch.setattr(windows, "PARALLEL_MIN_ELEMENTS", 0)
-    monkeypatch.setattr(windows, "worker_count", lambda: 3)
-    before = [c.num_threads for c in windows._blas_controllers()]
-    parts = windows.split_batch(lambda rows: (rows.start, rows.stop), 7, elements=1)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(parallel, "worker_count", lambda: 3)
+    before = [c.num_threads for c in parallel._blas_controllers()]
+    parts = parallel.split_batch(lambda rows: (rows.start, rows.stop), 7, elements=1)
     assert parts == [(0, 2), (2, 4), (4, 7)]
-    assert [c.num_threads for c in windows._blas_controllers()] == before
-    assert windows.split_batch(lambda rows: (rows.start, rows.stop), 1, elements=1) == [(0, 1)]
+    assert [c.num_threads for c in parallel._blas_controllers()] == before
+    assert parallel.split_batch(lambda rows: (rows.start, rows.stop), 1, elements=1) == [(0, 1)]
