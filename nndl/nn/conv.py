@@ -461,6 +461,7 @@ class Conv2d(Module):
         return out
 
     can_skip_input_grad = True
+    splits_batch = True  # networks holding it compute with nndl's threads (nndl.nn.parallel)
 
     def backward(self, dout: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         padded, weight, geom, groups, padding_mode, has_bias = self._saved()

@@ -182,6 +182,8 @@ class ConvTranspose2d(Module):
         return conv_transpose_geometry(tuple(shape), self.weight.shape, self.stride, self.padding,
                                        self.output_padding, self.dilation, self.groups, self.describe())
 
+    splits_batch = True  # networks holding it compute with nndl's threads (nndl.nn.parallel)
+
     def forward(self, x):
         x = self._check_input(x, match_dtype=True)
         geom = self._geometry(x.shape)

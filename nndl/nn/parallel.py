@@ -64,14 +64,26 @@ def in_compute_scope() -> bool:
     return getattr(_STATE, "depth", 0) > 0
 
 
+def splitting() -> bool:
+    """True inside a compute scope that splits batches over nndl's threads (single-threaded BLAS)."""
+    return in_compute_scope() and getattr(_STATE, "budget", 0) > 1
+
+
 def _set_blas_threads(counts) -> None:
     for controller, count in zip(_blas_controllers(), counts):
         controller.set_num_threads(count)
 
 
 @contextmanager
-def compute_scope():
-    """Single-threaded BLAS inside; the outermost scope records the thread budget and restores the BLAS after."""
+def compute_scope(split: bool = True):
+    """The policy for one outermost computation; nested scopes keep it.
+
+    ``split=True``: single-threaded BLAS inside, batches split over as many
+    nndl threads as the BLAS had (restored on exit). ``split=False``: the
+    BLAS threads each product and nothing is split (a network of products
+    only, e.g. an MLP: one large product is threaded better by the BLAS).
+    Mixing the two is what must not happen (see the module docstring).
+    """
     if in_compute_scope():
         _STATE.depth += 1
         try:
@@ -79,7 +91,7 @@ def compute_scope():
         finally:
             _STATE.depth -= 1
         return
-    saved = [c.num_threads for c in _blas_controllers()]
+    saved = [c.num_threads for c in _blas_controllers()] if split else []
     _STATE.budget = max(1, min(saved)) if saved else 1
     _STATE.depth = 1
     if any(count != 1 for count in saved):
@@ -94,14 +106,19 @@ def compute_scope():
 
 
 def under_compute_scope(method):
-    """Decorator: run ``method`` inside :func:`compute_scope` (nested calls cost one attribute test)."""
+    """Decorator for ``Module.forward``/``backward``: the outermost call opens a :func:`compute_scope`.
+
+    The scope splits batches when the module tree holds a layer that
+    benefits (a class attribute ``splits_batch = True``, e.g. convolutions).
+    Nested calls cost one attribute test.
+    """
 
     @functools.wraps(method)
-    def wrapper(*args, **kwargs):
+    def wrapper(self, *args, **kwargs):
         if in_compute_scope():
-            return method(*args, **kwargs)
-        with compute_scope():
-            return method(*args, **kwargs)
+            return method(self, *args, **kwargs)
+        with compute_scope(split=any(getattr(m, "splits_batch", False) for m in self.modules())):
+            return method(self, *args, **kwargs)
 
     return wrapper
 
