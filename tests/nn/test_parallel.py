@@ -1,0 +1,87 @@
+"""The threading policy of nndl.nn.parallel: which scope does what to the BLAS, and results that do not depend on it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nndl import nn
+from nndl.nn import parallel
+from nndl.nn.linear import linear_backward, linear_forward
+
+threadpoolctl = pytest.importorskip("threadpoolctl")
+
+
+@pytest.fixture
+def two_blas_threads():
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        if parallel.blas_threads() != 2:
+            pytest.skip("this BLAS cannot be set to 2 threads")
+        yield
+
+
+class Probe(nn.Module):
+    """Records the BLAS thread count and nndl's worker budget seen while it computes."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append((parallel.blas_threads(), parallel.worker_count(), parallel.splitting()))
+        return x
+
+    def backward(self, dout):
+        self.seen.append((parallel.blas_threads(), parallel.worker_count(), parallel.splitting()))
+        return dout
+
+    def output_shape(self, input_shape):
+        return input_shape
+
+
+def test_networks_with_convolutions_split_batches_over_single_threaded_blas(two_blas_threads):
+    probe = Probe()
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, rng=0), probe)
+    out = model(np.zeros((2, 1, 5, 5), dtype=np.float32))
+    model.backward(np.ones_like(out))
+    assert probe.seen == [(1, 2, True), (1, 2, True)]
+    assert parallel.blas_threads() == 2 and not parallel.in_compute_scope()   # restored after each call
+
+
+def test_product_only_networks_keep_blas_threading(two_blas_threads):
+    probe = Probe()
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), probe)
+    model.backward(np.ones_like(model(np.zeros((2, 3), dtype=np.float32))))
+    assert probe.seen == [(2, 1, False), (2, 1, False)]
+    assert parallel.blas_threads() == 2
+
+
+def test_nested_scopes_keep_the_outer_policy(two_blas_threads):
+    with parallel.compute_scope(split=True):
+        with parallel.compute_scope(split=False):
+            assert parallel.blas_threads() == 1 and parallel.splitting()
+        assert parallel.in_compute_scope()
+    assert parallel.blas_threads() == 2 and not parallel.in_compute_scope()
+
+
+def test_scope_restores_blas_after_an_error(two_blas_threads):
+    with pytest.raises(ValueError, match="Conv2d"):
+        nn.Conv2d(3, 2, 3)(np.zeros((1, 2, 5, 5), dtype=np.float32))
+    assert parallel.blas_threads() == 2 and not parallel.in_compute_scope()
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_linear_split_by_weight_columns_equals_the_plain_products(threads, monkeypatch):
+    rng = np.random.default_rng(0)
+    x, weight, bias = rng.standard_normal((5, 7)), rng.standard_normal((11, 7)), rng.standard_normal(11)
+    dout = rng.standard_normal((5, 11))
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(parallel, "worker_count", lambda: threads)
+    monkeypatch.setattr(parallel, "splitting", lambda: True)
+    monkeypatch.setattr("nndl.nn.linear.splitting", lambda: True)
+    out, cache = linear_forward(x, weight, bias)
+    dx, dweight, dbias = linear_backward(dout, cache)
+    np.testing.assert_allclose(out, x @ weight.T + bias, rtol=1e-14)
+    np.testing.assert_allclose(dx, dout @ weight, rtol=1e-14)
+    np.testing.assert_allclose(dweight, dout.T @ x, rtol=1e-14)
+    np.testing.assert_allclose(dbias, dout.sum(axis=0), rtol=1e-14)
