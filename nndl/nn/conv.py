@@ -14,9 +14,12 @@ A flipped kernel would learn the same weights mirrored, so nothing is lost.
 Speed: each batch chunk's windows are copied into a column matrix
 (``windows.im2col``) sized to stay in the CPU cache, and the layer is one
 batched matrix product ``W (F, C·kh·kw) @ cols (C·kh·kw, H_out·W_out)`` per
-image, written straight into the NCHW output. With many input channels
+image, written straight into the output. With many input channels
 (``ROW_LAYOUT_MIN_CHANNELS``) a chunk is instead one large product over
-channels-last rows (:mod:`nndl.nn.conv_rows`).
+channels-last rows (:mod:`nndl.nn.conv_rows`). Outputs with many filters are
+stored channels-last behind their NCHW shape (``windows.is_channels_last``),
+so the next convolution reads its rows without a transposing copy; large
+batches are split over threads (:mod:`nndl.nn.parallel`).
 """
 
 from __future__ import annotations

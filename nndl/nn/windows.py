@@ -14,7 +14,9 @@ and column ``w s + j d``.
 
 *im2col* copies every window into a column so that a convolution becomes one
 matrix product; *col2im* is its adjoint: it adds every column back onto the
-pixels it was read from (overlapping windows add up).
+pixels it was read from (overlapping windows add up). Also here: the memory
+layouts an NCHW-shaped image may have (NCHW or channels-last) and the
+reusable scratch buffers of the convolution kernels.
 """
 
 from __future__ import annotations
