@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from nndl.nn.module import Module
+from nndl.nn.parallel import split_batch
 from nndl.nn.parameter import Parameter
 from nndl.nn.windows import channels_last_block, is_channels_last
 
@@ -95,6 +96,11 @@ def _per_column(channel_values: np.ndarray, fold: int) -> np.ndarray:
     return channel_values if fold == 1 else np.tile(channel_values, fold)
 
 
+def _by_parts(work, a3: np.ndarray) -> list:
+    """``work(rows)`` over parts of axis 0 of ``a3``: split over nndl's threads in a splitting scope (nndl.nn.parallel)."""
+    return split_batch(work, a3.shape[0], a3.size)
+
+
 def _from_ncl(a3: np.ndarray, shape: tuple, channels_last: bool) -> np.ndarray:
     """Inverse of :func:`_as_ncl`: the array of ``shape`` (NCHW), channels-last if ``a3`` came from such."""
     if channels_last:
@@ -156,39 +162,48 @@ def batchnorm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray
     channels_last = is_channels_last(x) and x.shape[1] > 1
     fold = x.shape[3] if channels_last else 1
     x3 = _as_ncl(x, channels_last)
+    out = np.empty_like(x3)
     if running_mean is None:
         count = x3.shape[0] * x3.shape[2] * fold
         if count < 2:
             raise ValueError(
                 f"batchnorm_forward: expected more than 1 value per channel when training, got input shape {x.shape}")
-        mean = _per_channel(channel_sum(x3), fold) / count
-        out = np.empty_like(x3)
-        if x3.shape[2] == 1:
-            centered = np.subtract(x3, _per_column(mean, fold)[:, None], out=out)
-            var = _per_channel(channel_dot(centered, centered), fold) / count
-        else:
-            # x − μ one cache-sized slab of the batch at a time, into ``out``:
-            # no batch-sized temporary, and the square-sum reads it from cache.
-            row_sums = np.empty(x3.shape[:2], dtype=x3.dtype)
-            for rows in _slabs(x3):
-                np.subtract(x3[rows], mean[:, None], out=out[rows])
-                row_sums[rows] = row_dot(out[rows], out[rows])
-            var = row_sums.sum(axis=0) / count
+        mean = _per_channel(sum(_by_parts(lambda rows: channel_sum(x3[rows]), x3)), fold) / count
+        mean_column = _per_column(mean, fold)[:, None]
+
+        def center(rows: slice) -> np.ndarray:
+            """x − μ into ``out`` (a cache-sized slab at a time), returning the part's square sums."""
+            part, centered = x3[rows], out[rows]
+            if x3.shape[2] == 1:
+                np.subtract(part, mean_column, out=centered)
+                return channel_dot(centered, centered)
+            total = np.zeros(x3.shape[1], dtype=x3.dtype)
+            for slab in _slabs(part):  # no batch-sized temporary; the square-sum reads the slab from cache
+                np.subtract(part[slab], mean_column, out=centered[slab])
+                total += row_dot(centered[slab], centered[slab]).sum(axis=0)
+            return total
+
+        var = _per_channel(sum(_by_parts(center, x3)), fold) / count
         inv_std = 1.0 / np.sqrt(var + eps)
         scale = inv_std if weight is None else weight * inv_std
-        out *= _per_column(scale, fold)[:, None]
-        if bias is not None:
-            out += _per_column(bias, fold)[:, None]
+        shift = None if bias is None else _per_column(bias, fold)[:, None]
         training = True
     else:
         mean, var = running_mean, running_var
         inv_std = 1.0 / np.sqrt(var + eps)
         scale = inv_std if weight is None else weight * inv_std
         # y = x·scale + (β − μ·scale): two passes, x − μ is left to backward.
-        shift = -mean * scale if bias is None else bias - mean * scale
-        out = x3 * _per_column(scale, fold)[:, None]
-        out += _per_column(shift, fold)[:, None]
+        shift = _per_column(-mean * scale if bias is None else bias - mean * scale, fold)[:, None]
         training = False
+    scale_column = _per_column(scale, fold)[:, None]
+
+    def affine(rows: slice) -> None:
+        source = out[rows] if training else x3[rows]
+        np.multiply(source, scale_column, out=out[rows])
+        if shift is not None:
+            out[rows] += shift
+
+    _by_parts(affine, x3)
     cache = BatchNormCache(x3, mean, var, inv_std, scale, weight is not None, training, x.shape, channels_last, fold)
     return _from_ncl(out, x.shape, channels_last), cache
 
@@ -233,23 +248,38 @@ def batchnorm_backward(dout: np.ndarray, cache: BatchNormCache):
     fold = cache.fold
     d3 = _as_ncl(dout, cache.channels_last)
     inv_std, scale = cache.inv_std, cache.scale
-    dbias = _per_channel(channel_sum(d3), fold)
     x3, mean = cache.x, cache.mean
+    mean_column = _per_column(mean, fold)[:, None]
+    scale_column = _per_column(scale, fold)[:, None]
+    dx = np.empty_like(d3)
+    want_dweight = cache.training or cache.affine
+
+    def sums(rows: slice):
+        """Σ δ and Σ δ(x − μ) of a part; in training ``dx`` first holds x − μ (one batch-sized array)."""
+        if cache.training:
+            centered = np.subtract(x3[rows], mean_column, out=dx[rows])
+        else:
+            np.multiply(d3[rows], scale_column, out=dx[rows])   # evaluation: dx = (γ/σ) δ, done
+            centered = x3[rows] - mean_column if want_dweight else None
+        return channel_sum(d3[rows]), channel_dot(d3[rows], centered) if want_dweight else None
+
+    parts = _by_parts(sums, d3)
+    dbias = _per_channel(sum(p[0] for p in parts), fold)
+    dweight = _per_channel(sum(p[1] for p in parts), fold) * inv_std if want_dweight else None     # Σ δ x̂
     if cache.training:
+        # dx = scale·(δ − mean(δ) − inv_std·mean(δx̂)·(x − μ)), in place over x − μ.
         count = d3.shape[0] * d3.shape[2] * fold
-        # dx = scale·(δ − mean(δ) − inv_std·mean(δx̂)·(x − μ)), built in place in
-        # the one batch-sized array, which first holds x − μ for Σ δ x̂.
-        dx = np.subtract(x3, _per_column(mean, fold)[:, None])
-        dweight = _per_channel(channel_dot(d3, dx), fold) * inv_std      # Σ δ x̂
-        dx *= _per_column(-inv_std * dweight / count, fold)[:, None]
-        dx += d3
-        dx -= _per_column(dbias / count, fold)[:, None]
-        dx *= _per_column(scale, fold)[:, None]
-    else:
-        dx = d3 * _per_column(scale, fold)[:, None]
-        # x − μ is formed here rather than in forward, so inference stays at two passes.
-        dweight = (_per_channel(channel_dot(d3, x3 - _per_column(mean, fold)[:, None]), fold) * inv_std
-                   if cache.affine else None)
+        slope = _per_column(-inv_std * dweight / count, fold)[:, None]
+        offset = _per_column(dbias / count, fold)[:, None]
+
+        def finish(rows: slice) -> None:
+            part = dx[rows]
+            part *= slope
+            part += d3[rows]
+            part -= offset
+            part *= scale_column
+
+        _by_parts(finish, d3)
     dx = _from_ncl(dx, cache.input_shape, cache.channels_last)
     if not cache.affine:
         return dx, None, None

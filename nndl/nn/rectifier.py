@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.nn.activation import Activation, blend, real_argument
+from nndl.nn.parallel import split_batch
 
 # ---------------------------------------------------------------------- ReLU
 
@@ -30,9 +31,22 @@ def relu_forward(x: np.ndarray):
     """
     # max against an array of zeros: NumPy's maximum with a scalar operand
     # takes a slower, non-vectorized path (about 2x here).
-    out = np.zeros_like(x)
-    np.maximum(x, out, out=out)
+    out = np.empty_like(x)  # same memory layout as x
+
+    def part(rows) -> None:
+        out[rows] = 0
+        np.maximum(x[rows], out[rows], out=out[rows])
+
+    _by_batch(part, x)
     return out, out
+
+
+def _by_batch(work, x: np.ndarray) -> None:
+    """``work(rows)`` over parts of the first axis, split over nndl's threads when large (nndl.nn.parallel)."""
+    if x.ndim == 0:
+        work(Ellipsis)
+    else:
+        split_batch(work, x.shape[0], x.size)
 
 
 def relu_backward(dout: np.ndarray, cache):
@@ -42,7 +56,13 @@ def relu_backward(dout: np.ndarray, cache):
     output: ``out > 0`` exactly where ``z > 0``.
     """
     out = cache
-    return np.multiply(dout, out > 0)
+    dx = np.empty_like(out)
+
+    def part(rows) -> None:
+        np.multiply(dout[rows], out[rows] > 0, out=dx[rows])
+
+    _by_batch(part, out)
+    return dx
 
 
 class ReLU(Activation):

@@ -85,3 +85,32 @@ def test_linear_split_by_weight_columns_equals_the_plain_products(threads, monke
     np.testing.assert_allclose(dx, dout @ weight, rtol=1e-14)
     np.testing.assert_allclose(dweight, dout.T @ x, rtol=1e-14)
     np.testing.assert_allclose(dbias, dout.sum(axis=0), rtol=1e-14)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_and_relu_split_over_threads_give_the_same_numbers(channels_last, training, monkeypatch):
+    # Partial sums per part, combined: equal to the one-part result to rounding (float64).
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((7, 5, 4, 6)) * 3 + 2
+    dout = rng.standard_normal(x.shape)
+    if channels_last:
+        x, dout = (np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2) for a in (x, dout))
+
+    def run():
+        bn = nn.BatchNorm2d(5, dtype=np.float64)
+        bn.weight.data[...] = np.linspace(0.5, 2, 5)
+        bn.bias.data[...] = np.arange(5.0)
+        bn.running_var[...] = 1.5
+        bn.train(training)
+        model = nn.Sequential(bn, nn.ReLU())
+        out = model(x)
+        dx = model.backward(dout)
+        return out, dx, bn.weight.grad, bn.bias.grad, bn.running_mean.copy(), bn.running_var.copy()
+
+    reference = run()
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(parallel, "worker_count", lambda: 3)
+    split = run()
+    for a, b in zip(reference, split):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
