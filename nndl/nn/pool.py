@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.nn.module import Module
+from nndl.nn.parallel import split_batch
 from nndl.nn.windows import (WindowGeometry, as_pair, empty_images, is_channels_last, make_geometry, pad_images,
                              unpad_gradient)
 
@@ -84,14 +85,18 @@ def _max_pool(x: np.ndarray, geom: WindowGeometry, track_argmax: bool = True):
         argmax = np.zeros_like(out, dtype=np.uint8 if kh * kw <= 256 else np.int32)
         raised = np.empty_like(out, dtype=bool)
         scratch = np.empty_like(argmax)
-    for tap in range(1, kh * kw):
-        rows, cols = geom.tap_slices(*divmod(tap, kw))
-        candidate = padded[:, :, rows, cols]
-        if track_argmax:
-            np.greater(candidate, out, out=raised)
-            np.multiply(raised, argmax.dtype.type(tap), out=scratch)
-            np.maximum(argmax, scratch, out=argmax)
-        np.maximum(out, candidate, out=out)
+
+    def part(batch: slice) -> None:  # parts of the batch may run on nndl's threads (nndl.nn.parallel)
+        for tap in range(1, kh * kw):
+            rows, cols = geom.tap_slices(*divmod(tap, kw))
+            candidate = padded[batch, :, rows, cols]
+            if track_argmax:
+                np.greater(candidate, out[batch], out=raised[batch])
+                np.multiply(raised[batch], argmax.dtype.type(tap), out=scratch[batch])
+                np.maximum(argmax[batch], scratch[batch], out=argmax[batch])
+            np.maximum(out[batch], candidate, out=out[batch])
+
+    split_batch(part, x.shape[0], x.size)
     return out, [argmax, None if track_argmax else padded, out if not track_argmax else None, geom, x.shape]
 
 
@@ -111,15 +116,19 @@ def max_pool2d_backward(dout: np.ndarray, cache) -> np.ndarray:
     dpadded = empty_images(padded_shape, dout.dtype, channels_last=is_channels_last(argmax))  # the input's layout
     dpadded[...] = 0
     chosen = np.empty_like(argmax, dtype=bool)
-    for tap in range(kh * kw):
-        rows, cols = geom.tap_slices(*divmod(tap, kw))
-        np.equal(argmax, tap, out=chosen)
-        target = dpadded[:, :, rows, cols]
-        if overlap:
-            target += dout * chosen
-        else:
-            # Disjoint windows: every pixel is written by at most one tap of one window.
-            np.multiply(dout, chosen, out=target)
+
+    def part(batch: slice) -> None:
+        for tap in range(kh * kw):
+            rows, cols = geom.tap_slices(*divmod(tap, kw))
+            np.equal(argmax[batch], tap, out=chosen[batch])
+            target = dpadded[batch, :, rows, cols]
+            if overlap:
+                target += dout[batch] * chosen[batch]
+            else:
+                # Disjoint windows: every pixel is written by at most one tap of one window.
+                np.multiply(dout[batch], chosen[batch], out=target)
+
+    split_batch(part, x_shape[0], argmax.size * kh * kw)
     return unpad_gradient(dpadded, geom.pads, geom.in_size)
 
 

@@ -114,3 +114,20 @@ def test_batchnorm_and_relu_split_over_threads_give_the_same_numbers(channels_la
     split = run()
     for a, b in zip(reference, split):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1)])
+def test_max_pool_split_over_threads_gives_the_same_numbers(kernel, stride, padding, monkeypatch):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((5, 3, 9, 8))
+    dout = rng.standard_normal(nn.MaxPool2d(kernel, stride, padding).output_shape(x.shape))
+
+    def run():
+        layer = nn.MaxPool2d(kernel, stride, padding, dtype=np.float64)
+        return layer(x), layer.backward(dout)
+
+    reference = run()
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(parallel, "worker_count", lambda: 3)
+    for a, b in zip(reference, run()):
+        np.testing.assert_array_equal(a, b)
