@@ -97,7 +97,7 @@ def _per_column(channel_values: np.ndarray, fold: int) -> np.ndarray:
 
 
 def _by_parts(work, a3: np.ndarray) -> list:
-    """``work(rows)`` over parts of axis 0 of ``a3``: split over nndl's threads in a splitting scope (nndl.nn.parallel)."""
+    """``work(rows)`` over parts of axis 0 of ``a3``, on nndl's threads in a splitting scope (nndl.nn.parallel)."""
     return split_batch(work, a3.shape[0], a3.size)
 
 

@@ -306,7 +306,8 @@ def _input_grad_by_correlation(dout, weight, geom: WindowGeometry, groups: int, 
     delta = dout[:, :, max(0, -before_h):h_out - max(0, -after_h), max(0, -before_w):w_out - max(0, -after_w)]
     pads = (max(0, before_h), max(0, after_h), max(0, before_w), max(0, after_w))
     if any(pads):  # the padded δ dies with this call: scratch memory
-        size = delta.shape[0] * delta.shape[1] * (delta.shape[2] + pads[0] + pads[1]) * (delta.shape[3] + pads[2] + pads[3])
+        n_delta, c_delta, h_delta, w_delta = delta.shape
+        size = n_delta * c_delta * (h_delta + pads[0] + pads[1]) * (w_delta + pads[2] + pads[3])
         delta = pad_images(delta, pads, channels_last=uses_rows(f_group * groups, groups),
                            buffer=scratch("padded-delta", size, dout.dtype))
     delta = dense(delta)
