@@ -5,7 +5,7 @@ from nndl.models.autoencoder import Autoencoder, ConvAutoencoder, autoencoder, c
 from nndl.models.blocks import GraphBlock
 from nndl.models.cifar_net import CifarNet, cifar_net
 from nndl.models.densenet import DenseLayer, DenseNet, densenet121
-from nndl.models.googlenet import BasicConv2d, CeilMaxPool2d, GoogLeNet, Inception, InceptionAux, googlenet
+from nndl.models.googlenet import BasicConv2d, GoogLeNet, Inception, InceptionAux, googlenet
 from nndl.models.lenet import LeNet5, lenet5
 from nndl.models.mlp import ACTIVATIONS, MLP, mlp
 from nndl.models.resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50
@@ -40,7 +40,7 @@ ZOO_INPUT_SHAPES.update({"lenet5": (1, 32, 32), "alexnet_original": (3, 227, 227
 __all__ = [
     "ACTIVATIONS", "MLP", "CifarNet", "SmallCNN", "cifar_net", "mlp", "small_cnn", "MODEL_ZOO", "ZOO_INPUT_SHAPES", "GraphBlock",
     "AlexNet", "AlexNetOriginal", "alexnet", "alexnet_original", "Autoencoder", "ConvAutoencoder", "autoencoder",
-    "conv_autoencoder", "DenseLayer", "DenseNet", "densenet121", "BasicConv2d", "CeilMaxPool2d", "GoogLeNet",
+    "conv_autoencoder", "DenseLayer", "DenseNet", "densenet121", "BasicConv2d", "GoogLeNet",
     "Inception", "InceptionAux", "googlenet", "LeNet5", "lenet5", "BasicBlock", "Bottleneck", "ResNet", "resnet18",
     "resnet34", "resnet50", "VGG", "vgg11", "vgg13", "vgg16", "vgg19", "ZFNet", "zfnet",
 ]

@@ -2,68 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from nndl import nn
 from nndl.models._layers import LayerFactory
 from nndl.models.blocks import GraphBlock
-from nndl.nn.module import Module
-from nndl.nn.pool import max_pool2d_backward, max_pool2d_forward
-from nndl.nn.windows import as_pair
 from nndl.random import as_generator
-
-
-class CeilMaxPool2d(Module):
-    """Max pooling with PyTorch's ``ceil_mode=True`` (no padding): a partial last window is kept.
-
-    ``H_out = ⌈(H − k)/s⌉ + 1``, minus one if that last window would start
-    past the input (PyTorch's rule). Implemented as ``MaxPool2d`` on the
-    input extended with −∞ rows/columns at the bottom/right, which a maximum
-    never selects; backward crops the gradient back to ``H × W``.
-    GoogLeNet's stem and stage pools use it (56 → 28 → 14 → 7 at 224×224
-    where flooring would give 27, 13, 6).
-    """
-
-    def __init__(self, kernel_size, stride=None, dtype=np.float32):
-        super().__init__(dtype)
-        self.kernel_size = as_pair(kernel_size, "kernel_size", "CeilMaxPool2d")
-        self.stride = self.kernel_size if stride is None else as_pair(stride, "stride", "CeilMaxPool2d")
-        self._cache = None
-
-    def _sizes(self, shape):
-        if len(shape) != 4:
-            raise ValueError(f"{self.describe()}: expected a 4-D input (N, C, H, W), got shape {tuple(shape)}")
-        sizes = []
-        for n, k, s in zip(shape[2:], self.kernel_size, self.stride):
-            if n < k:
-                raise ValueError(f"{self.describe()}: input of shape {tuple(shape)} is smaller than the kernel {k}")
-            out = math.ceil((n - k) / s) + 1
-            if (out - 1) * s >= n:
-                out -= 1
-            sizes.append(out)
-        return tuple(sizes)
-
-    def forward(self, x):
-        x = self._check_input(x)
-        out_h, out_w = self._sizes(x.shape)
-        extra = [(o - 1) * s + k - n for o, s, k, n in zip((out_h, out_w), self.stride, self.kernel_size, x.shape[2:])]
-        padded = np.pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])), constant_values=-np.inf) \
-            if any(extra) else x
-        out, cache = max_pool2d_forward(padded, self.kernel_size, self.stride)
-        self._cache = (cache, x.shape)
-        return out
-
-    def backward(self, dout):
-        cache, (_, _, height, width) = self._saved()
-        return np.ascontiguousarray(max_pool2d_backward(dout, cache)[:, :, :height, :width])
-
-    def output_shape(self, input_shape):
-        return tuple(input_shape[:2]) + self._sizes(tuple(input_shape))
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, ceil_mode=True"
 
 
 class BasicConv2d(GraphBlock):
@@ -104,7 +48,7 @@ class Inception(GraphBlock):
         self.branch3 = nn.Sequential(BasicConv2d(in_channels, ch5x5red, 1, **kw),
                                      BasicConv2d(ch5x5red, ch5x5, branch3_kernel, padding=branch3_kernel // 2, **kw),
                                      dtype=dtype)
-        self.branch4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1, dtype=dtype),
+        self.branch4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True, dtype=dtype),
                                      BasicConv2d(in_channels, pool_proj, 1, **kw), dtype=dtype)
         self._set_graph(nn.Concat(self.branch1, self.branch2, self.branch3, self.branch4))
 
@@ -169,16 +113,16 @@ class GoogLeNet(GraphBlock):
         kw = dict(init=init, rng=rng, dtype=dtype)
         make = LayerFactory(init, rng, dtype)
         self.conv1 = BasicConv2d(3, 64, 7, stride=2, padding=3, **kw)
-        self.maxpool1 = CeilMaxPool2d(3, 2, dtype=dtype)
+        self.maxpool1 = nn.MaxPool2d(3, 2, ceil_mode=True, dtype=dtype)
         self.conv2 = BasicConv2d(64, 64, 1, **kw)
         self.conv3 = BasicConv2d(64, 192, 3, padding=1, **kw)
-        self.maxpool2 = CeilMaxPool2d(3, 2, dtype=dtype)
+        self.maxpool2 = nn.MaxPool2d(3, 2, ceil_mode=True, dtype=dtype)
         self.inception3a = Inception(*INCEPTION_CONFIGS["inception3a"], **kw)
         self.inception3b = Inception(*INCEPTION_CONFIGS["inception3b"], **kw)
-        self.maxpool3 = CeilMaxPool2d(3, 2, dtype=dtype)
+        self.maxpool3 = nn.MaxPool2d(3, 2, ceil_mode=True, dtype=dtype)
         for name in ("inception4a", "inception4b", "inception4c", "inception4d", "inception4e"):
             setattr(self, name, Inception(*INCEPTION_CONFIGS[name], **kw))
-        self.maxpool4 = CeilMaxPool2d(2, 2, dtype=dtype)
+        self.maxpool4 = nn.MaxPool2d(2, 2, ceil_mode=True, dtype=dtype)
         self.inception5a = Inception(*INCEPTION_CONFIGS["inception5a"], **kw)
         self.inception5b = Inception(*INCEPTION_CONFIGS["inception5b"], **kw)
         self.aux_logits = bool(aux_logits)

@@ -20,11 +20,28 @@ from nndl.nn.windows import (WindowGeometry, as_pair, empty_images, is_channels_
                              unpad_gradient)
 
 
-def _pool_geometry(x_shape, kernel, stride, padding, dilation, owner: str) -> WindowGeometry:
+def _pool_geometry(x_shape, kernel, stride, padding, dilation, owner: str, ceil_mode: bool = False) -> WindowGeometry:
+    """Window geometry of a pooling layer; ``ceil_mode`` adds the bottom/right padding its last windows need.
+
+    With ``ceil_mode`` (PyTorch's rule) the output size rounds up,
+    ``n_out = ⌈(n + 2p − d(k − 1) − 1)/s⌉ + 1``, less one if the last window
+    would start in the right padding (``(n_out − 1)s ≥ n + p``): a window may
+    overhang the border, never lie entirely outside the input. The overhang
+    is padding like any other (−∞ for the max, excluded from averages).
+    """
     if len(x_shape) != 4:
         raise ValueError(f"{owner}: expected a 4-D input (N, C, H, W), got shape {tuple(x_shape)}")
-    pads = (padding[0], padding[0], padding[1], padding[1])
-    return make_geometry(tuple(x_shape[2:]), kernel, stride, dilation, pads, owner, x_shape)
+    pads = [padding[0], padding[0], padding[1], padding[1]]
+    if ceil_mode:
+        for axis, (n, k, s, p, d) in enumerate(zip(x_shape[2:], kernel, stride, padding, dilation)):
+            span = n + 2 * p - d * (k - 1) - 1
+            if span < 0:
+                continue  # make_geometry reports the kernel that does not fit
+            out = -(-span // s) + 1
+            if (out - 1) * s >= n + p:
+                out -= 1
+            pads[2 * axis + 1] += max(0, (out - 1) * s - span)  # 0 when the rule gave back the floor size
+    return make_geometry(tuple(x_shape[2:]), kernel, stride, dilation, tuple(pads), owner, x_shape)
 
 
 def _pool_arguments(kernel_size, stride, padding, dilation, owner: str):
@@ -40,7 +57,7 @@ def _pool_arguments(kernel_size, stride, padding, dilation, owner: str):
 
 
 # ---------------------------------------------------------------------- max pooling
-def max_pool2d_forward(x: np.ndarray, kernel_size, stride=None, padding=0, dilation=1):
+def max_pool2d_forward(x: np.ndarray, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False):
     """Max over each window; padding counts as −∞ (never selected).
 
     Parameters
@@ -48,6 +65,8 @@ def max_pool2d_forward(x: np.ndarray, kernel_size, stride=None, padding=0, dilat
     x : ndarray, shape (N, C, H, W)
     kernel_size, padding, dilation : int or pair
     stride : int, pair or None (the kernel size)
+    ceil_mode : bool
+        Round the output size up (PyTorch's rule, see :func:`_pool_geometry`).
 
     Returns
     -------
@@ -62,7 +81,7 @@ def max_pool2d_forward(x: np.ndarray, kernel_size, stride=None, padding=0, dilat
     only when strictly greater.
     """
     geom = _pool_geometry(x.shape, *_pool_arguments(kernel_size, stride, padding, dilation, "max_pool2d_forward"),
-                          owner="max_pool2d_forward")
+                          owner="max_pool2d_forward", ceil_mode=ceil_mode)
     return _max_pool(x, geom)
 
 
@@ -172,6 +191,10 @@ class MaxPool2d(Module):
     return_indices : bool
         ``forward`` then returns ``(out, indices)`` with the flat per-channel
         index of each maximum, for :class:`MaxUnpool2d`.
+    ceil_mode : bool
+        Round the output size up: the last window may overhang the bottom or
+        right border (never start beyond the padding), as PyTorch's
+        ``ceil_mode`` (GoogLeNet uses it).
 
     Notes
     -----
@@ -184,19 +207,22 @@ class MaxPool2d(Module):
 
     Shapes
     ------
-    (N, C, H, W) -> (N, C, H_out, W_out).
+    (N, C, H, W) -> (N, C, H_out, W_out), ``H_out = ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1``
+    (``⌈·⌉`` with ``ceil_mode``).
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
-                 dtype=np.float32):
+                 ceil_mode: bool = False, dtype=np.float32):
         super().__init__(dtype)
         self.kernel_size, self.stride, self.padding, self.dilation = _pool_arguments(
             kernel_size, stride, padding, dilation, "MaxPool2d")
         self.return_indices = bool(return_indices)
+        self.ceil_mode = bool(ceil_mode)
         self._cache = None
 
     def _geometry(self, shape) -> WindowGeometry:
-        return _pool_geometry(shape, self.kernel_size, self.stride, self.padding, self.dilation, self.describe())
+        return _pool_geometry(shape, self.kernel_size, self.stride, self.padding, self.dilation, self.describe(),
+                              self.ceil_mode)
 
     def forward(self, x):
         x = self._check_input(x)
@@ -221,6 +247,8 @@ class MaxPool2d(Module):
             text += f", dilation={self.dilation}"
         if self.return_indices:
             text += ", return_indices=True"
+        if self.ceil_mode:
+            text += ", ceil_mode=True"
         return text
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nndl import nn
-from nndl.models import (MODEL_ZOO, Autoencoder, CeilMaxPool2d, autoencoder, conv_autoencoder, googlenet, resnet18,
+from nndl.models import (MODEL_ZOO, Autoencoder, autoencoder, conv_autoencoder, googlenet, resnet18,
                          vgg16)
 from nndl.nn.config import from_config, to_config
 from nndl.summary import summary
@@ -85,17 +85,6 @@ def test_conv_autoencoder_gradient(decoder):
     assert errors and max(errors.values()) < 1e-7
     with pytest.raises(ValueError, match="unknown decoder 'deconv'; valid: transpose, unpool"):
         conv_autoencoder(decoder="deconv")
-
-
-def test_ceil_max_pool_matches_pytorch_ceil_mode():
-    torch = pytest.importorskip("torch")
-    from tests.layer_checks import assert_torch_parity
-
-    x = np.random.default_rng(0).standard_normal((2, 3, 10, 11))
-    pool = CeilMaxPool2d(3, 2)
-    assert pool.output_shape(x.shape) == (2, 3, 5, 5)  # floor mode would give 4 × 5
-    assert_torch_parity(pool, torch.nn.MaxPool2d(3, 2, ceil_mode=True), x)
-    assert CeilMaxPool2d(2, 2).output_shape((1, 1, 14, 14)) == (1, 1, 7, 7)
 
 
 def test_googlenet_inception_branch_kernel_option():

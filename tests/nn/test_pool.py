@@ -173,3 +173,36 @@ def test_max_pool_return_indices_backward_accepts_tuple():
     plain(x)
     np.testing.assert_array_equal(layer.backward((np.ones_like(out), None)), plain.backward(np.ones_like(out)))
     assert_torch_parity(nn.MaxPool2d(2), torch.nn.MaxPool2d(2), x)
+
+
+# (kernel, stride, padding, dilation, input shape): partial last windows kept, the
+# "last window may not start in the padding" rule (7 with 2/2 pad 1), dilation.
+CEIL_GRID = [
+    (3, 2, 0, 1, (2, 3, 10, 11)),    # floor mode would give 4 x 5, ceil 5 x 5
+    (2, 2, 0, 1, (1, 2, 7, 5)),
+    (2, 2, 1, 1, (1, 2, 7, 6)),      # the rule drops a window starting in the padding
+    (3, 3, 1, 1, (2, 1, 8, 9)),
+    ((3, 2), (2, 3), (1, 0), (2, 1), (1, 2, 9, 10)),
+    (3, 1, 1, 1, (1, 2, 5, 5)),      # stride 1: same as floor mode
+]
+
+
+@pytest.mark.parametrize("kernel, stride, padding, dilation, shape", CEIL_GRID)
+def test_max_pool2d_ceil_mode_matches_torch(kernel, stride, padding, dilation, shape):
+    layer = nn.MaxPool2d(kernel, stride, padding, dilation, ceil_mode=True)
+    torch_layer = torch.nn.MaxPool2d(kernel, stride, padding, dilation, ceil_mode=True)
+    assert layer.output_shape(shape) == tuple(torch_layer(torch.zeros(shape)).shape)
+    check_layer(layer, shape, torch_layer, gradcheck_kwargs={"max_coords": 150})
+    x = np.random.default_rng(1).standard_normal(shape)
+    _, indices = nn.MaxPool2d(kernel, stride, padding, dilation, return_indices=True, ceil_mode=True)(x)
+    _, torch_indices = torch.nn.MaxPool2d(kernel, stride, padding, dilation, return_indices=True, ceil_mode=True)(
+        torch.from_numpy(x))
+    np.testing.assert_array_equal(indices, torch_indices.numpy())
+
+
+def test_max_pool2d_ceil_mode_sizes_and_repr():
+    assert nn.MaxPool2d(3, 2, ceil_mode=True).output_shape((1, 64, 112, 112)) == (1, 64, 56, 56)  # GoogLeNet
+    assert nn.MaxPool2d(3, 2).output_shape((1, 64, 112, 112)) == (1, 64, 55, 55)
+    assert nn.MaxPool2d(2, 2, ceil_mode=True).output_shape((1, 1, 14, 14)) == (1, 1, 7, 7)
+    assert "ceil_mode=True" in repr(nn.MaxPool2d(2, ceil_mode=True))
+    assert "ceil_mode" not in repr(nn.MaxPool2d(2))
