@@ -6,7 +6,7 @@ import numpy as np
 
 from nndl.nn.module import Module
 
-REDUCTIONS = ("mean", "sum")
+REDUCTIONS = ("mean", "sum", "none")
 
 
 def as_class_weights(value, owner: str, name: str = "weight") -> np.ndarray:
@@ -31,10 +31,17 @@ class Loss(Module):
 
     Parameters
     ----------
-    reduction : {'mean', 'sum'}
+    reduction : {'mean', 'sum', 'none'}
         How per-sample losses combine; ``'mean'`` divides by the number of
         samples (or of elements, for element-wise losses), as PyTorch.
+        ``'none'`` returns the unreduced losses as an array, one per sample
+        (per element for element-wise losses), and ``backward(dout)`` then
+        takes their gradient ``dout`` of that shape (weight samples, mine
+        hard examples, combine losses by hand).
     """
+
+    #: Class-scoring losses (``(N, C, ...)`` scores, one loss per sample) drop this axis when unreduced.
+    class_axis: int | None = None
 
     def __init__(self, reduction: str = "mean", dtype=np.float32):
         super().__init__(dtype)
@@ -44,11 +51,32 @@ class Loss(Module):
         self._cache = None
 
     def backward(self, dout=None):
-        """∂L/∂scores. ``dout`` (default 1) scales it, for a loss inside a larger objective."""
+        """∂L/∂scores. ``dout`` (default 1) scales it, for a loss inside a larger objective.
+
+        With ``reduction='none'`` ``dout`` is required: the gradient of the
+        per-sample losses, shaped like ``forward``'s result.
+        """
         grad = self._backward(self._saved())
+        if self.reduction == "none":
+            return grad * self._per_sample_upstream(dout, grad.shape)
         if dout is not None:
             grad = grad * dout
         return grad
+
+    def _unreduced_shape(self, scores_shape) -> tuple[int, ...]:
+        """Shape of the ``reduction='none'`` result for scores of ``scores_shape``."""
+        if self.class_axis is None:
+            return tuple(scores_shape)
+        return tuple(scores_shape[:self.class_axis]) + tuple(scores_shape[self.class_axis + 1:])
+
+    def _per_sample_upstream(self, dout, grad_shape) -> np.ndarray:
+        """``dout`` of the unreduced losses, checked and broadcastable against ∂ℓ/∂scores."""
+        expected = self._unreduced_shape(grad_shape)
+        if not isinstance(dout, np.ndarray) or dout.shape != expected:
+            got = "nothing" if dout is None else f"shape {np.shape(dout)}"
+            raise ValueError(f"{self.describe()}: reduction='none' gives one loss per sample; backward needs their "
+                             f"gradient dout of shape {expected}, got {got}")
+        return dout if self.class_axis is None else np.expand_dims(dout, self.class_axis)
 
     def _backward(self, cache):
         raise NotImplementedError(f"{type(self).__name__} does not implement _backward")
@@ -99,13 +127,15 @@ class Loss(Module):
                 f"{labels.min()} to {labels.max()}")
         return labels
 
-    def _reduce(self, losses: np.ndarray, count: int | None = None) -> float:
-        """Sum, or mean over ``count`` (default ``losses.size``), as a Python float."""
+    def _reduce(self, losses: np.ndarray, count: int | None = None):
+        """Sum, or mean over ``count`` (default ``losses.size``), as a Python float; ``losses`` itself for 'none'."""
+        if self.reduction == "none":
+            return losses
         total = float(np.sum(losses, dtype=np.float64))
         if self.reduction == "sum":
             return total
         return total / (losses.size if count is None else count)
 
     def _scale(self, count: int) -> float:
-        """The factor ``_reduce`` applies to each term: 1 for sum, 1/count for mean."""
-        return 1.0 if self.reduction == "sum" else 1.0 / count
+        """The factor ``_reduce`` applies to each term: 1 for sum and none, 1/count for mean."""
+        return 1.0 / count if self.reduction == "mean" else 1.0

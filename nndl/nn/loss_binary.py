@@ -24,7 +24,7 @@ class BCELoss(Loss):
 
     Parameters
     ----------
-    reduction : {'mean', 'sum'}
+    reduction : {'mean', 'sum', 'none'}
         ``'mean'`` divides by the number of elements, as ``torch.nn.BCELoss``.
 
     Notes
@@ -89,7 +89,7 @@ class BCEWithLogitsLoss(Loss):
 
     Parameters
     ----------
-    reduction : {'mean', 'sum'}
+    reduction : {'mean', 'sum', 'none'}
         ``'mean'`` divides by the number of elements, as ``torch.nn.BCEWithLogitsLoss``.
     pos_weight : array-like of shape (C,), optional
         Weight ``w_c`` of the positive term for each class ``c`` (the last axis

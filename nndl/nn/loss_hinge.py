@@ -14,7 +14,7 @@ class MulticlassHingeLoss(Loss):
     ----------
     margin : float
         ``Δ`` (1 in the notes); must be positive.
-    reduction : {'mean', 'sum'}
+    reduction : {'mean', 'sum', 'none'}
         ``'mean'`` divides by the number of samples N.
 
     Notes
@@ -44,6 +44,8 @@ class MulticlassHingeLoss(Loss):
     ------
     scores (N, C); labels (N,), integers in [0, C).
     """
+
+    class_axis = 1  # one loss per sample (and position): reduction='none' drops the class axis
 
     def __init__(self, margin: float = 1.0, reduction: str = "mean", dtype=np.float32):
         super().__init__(reduction, dtype)

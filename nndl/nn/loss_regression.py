@@ -12,7 +12,7 @@ class MSELoss(Loss):
 
     Parameters
     ----------
-    reduction : {'mean', 'sum'}
+    reduction : {'mean', 'sum', 'none'}
         ``'mean'`` divides by the number of *elements* (as ``torch.nn.MSELoss``),
         ``'sum'`` adds them.
     half : bool
@@ -60,7 +60,7 @@ class L1Loss(Loss):
 
     Parameters
     ----------
-    reduction : {'mean', 'sum'}
+    reduction : {'mean', 'sum', 'none'}
         ``'mean'`` divides by the number of elements, as ``torch.nn.L1Loss``.
 
     Notes

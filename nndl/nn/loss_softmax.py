@@ -53,7 +53,7 @@ class SoftmaxCrossEntropy(Loss):
         Rescaling weight ``w_c`` of each class (unbalanced data sets).
     label_smoothing : float in [0, 1]
         ``ε``: the target becomes ``(1 − ε)·(target) + ε/C`` (uniform mixing).
-    reduction : {'mean', 'sum'}
+    reduction : {'mean', 'sum', 'none'}
         With integer labels, ``'mean'`` divides by ``Σ_n w_{y_n}`` (the number
         of samples when there are no weights); with probability targets it
         divides by the number of samples whatever the weights (PyTorch's rule).
@@ -86,6 +86,8 @@ class SoftmaxCrossEntropy(Loss):
     scores' shape and dtype, non-negative, summing to 1 over the class axis.
     """
 
+    class_axis = 1  # one loss per sample (and position): reduction='none' drops the class axis
+
     def __init__(self, weight=None, label_smoothing: float = 0.0, reduction: str = "mean", dtype=np.float32):
         super().__init__(reduction, dtype)
         label_smoothing = float(label_smoothing)
@@ -114,7 +116,7 @@ class SoftmaxCrossEntropy(Loss):
                 f"{self.describe()}: target must be integer labels of shape {(scores.shape[0],) + scores.shape[2:]} "
                 f"or float probabilities of shape {scores.shape}; got dtype {target.dtype} and shape {target.shape}")
         self._cache = (scores.shape,) + cache
-        return value
+        return value.reshape(self._unreduced_shape(scores.shape)) if self.reduction == "none" else value
 
     def _forward_labels(self, log_probs, labels, class_weight):
         rows = np.arange(labels.shape[0])
@@ -129,7 +131,8 @@ class SoftmaxCrossEntropy(Loss):
             # The uniform part: (ε/C) Σ_c w_c (−ln p_c) for every sample.
             uniform = -(log_probs @ class_weight) if class_weight is not None else -log_probs.sum(axis=1)
             losses = losses + (eps / num_classes) * uniform
-        count = labels.shape[0] if label_weight is None else _weighted_denominator(self, label_weight)
+        weighted_mean = label_weight is not None and self.reduction == "mean"
+        count = _weighted_denominator(self, label_weight) if weighted_mean else labels.shape[0]
         return self._reduce(losses, count), ("labels", log_probs, labels, label_weight, class_weight, count)
 
     def _forward_probabilities(self, scores, log_probs, target, class_weight):
@@ -200,7 +203,7 @@ class NLLLoss(Loss):
     ----------
     weight : array-like of shape (C,), optional
         Rescaling weight ``w_c`` of each class.
-    reduction : {'mean', 'sum'}
+    reduction : {'mean', 'sum', 'none'}
         ``'mean'`` divides by ``Σ_n w_{y_n}`` (by N without weights).
 
     Notes
@@ -216,6 +219,8 @@ class NLLLoss(Loss):
     scores (N, C) or (N, C, d1, ...) log-probabilities; labels (N,) or
     (N, d1, ...), integers in [0, C).
     """
+
+    class_axis = 1  # one loss per sample (and position): reduction='none' drops the class axis
 
     def __init__(self, weight=None, reduction: str = "mean", dtype=np.float32):
         super().__init__(reduction, dtype)
@@ -236,9 +241,10 @@ class NLLLoss(Loss):
         else:
             label_weight = self.weight.astype(scores.dtype, copy=False)[labels]
             picked = picked * label_weight
-            count = _weighted_denominator(self, label_weight)
+            count = _weighted_denominator(self, label_weight) if self.reduction == "mean" else labels.shape[0]
         self._cache = (scores.shape, scores.dtype, labels, label_weight, count)
-        return self._reduce(picked, count)
+        value = self._reduce(picked, count)
+        return value.reshape(self._unreduced_shape(scores.shape)) if self.reduction == "none" else value
 
     def _backward(self, cache) -> np.ndarray:
         shape, dtype, labels, label_weight, count = cache

@@ -62,6 +62,9 @@ class Trainer:
                  clip_grad_norm: float | None = None):
         if not isinstance(model, Module):
             raise TypeError(f"Trainer: model must be an nndl Module, got {type(model).__name__}")
+        if getattr(loss_fn, "reduction", None) == "none":
+            raise ValueError(f"Trainer: the loss must reduce to one number (reduction 'mean' or 'sum'); "
+                             f"{loss_fn.describe()} returns per-sample losses")
         self.model = model
         self.loss_fn = loss_fn
         self.optimizer = optimizer

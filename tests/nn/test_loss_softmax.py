@@ -156,7 +156,7 @@ def test_weighted_mean_over_zero_weight_is_an_error():
     ({"weight": [1.0, -1.0]}, "finite and non-negative"),
     ({"weight": [[1.0, 2.0]]}, "1-D array"),
     ({"weight": ["a", "b"]}, "1-D array of numbers"),
-    ({"reduction": "none"}, "unknown reduction 'none'; valid: mean, sum"),
+    ({"reduction": "elementwise"}, "unknown reduction 'elementwise'; valid: mean, sum, none"),
 ])
 def test_constructor_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):

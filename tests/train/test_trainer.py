@@ -188,3 +188,9 @@ def test_bad_inputs_are_rejected():
     with pytest.raises(KeyError, match="'val_loss' is not logged"):
         Trainer(model, nn.SoftmaxCrossEntropy(), optim.SGD(model.parameters(), lr=0.1),
                 callbacks=[EarlyStopping()]).fit(x, y, epochs=1, verbose=0)
+
+
+def test_trainer_refuses_an_unreduced_loss():
+    model = nn.Sequential(nn.Linear(4, 3, rng=0))
+    with pytest.raises(ValueError, match=r"Trainer: the loss must reduce to one number.*SoftmaxCrossEntropy"):
+        Trainer(model, nn.SoftmaxCrossEntropy(reduction="none"), optim.SGD(model.parameters(), lr=0.1))
