@@ -97,7 +97,8 @@ def test_reduction_none_matches_torch(name, make, torch_name, torch_kwargs, kind
     if kind == "labels":
         target = rng.integers(0, 3, (4, 5))
         torch_target = torch.from_numpy(target)
-        torch_kwargs = {k: torch.tensor(v, dtype=torch.float64) if k == "weight" else v for k, v in torch_kwargs.items()}
+        torch_kwargs = {key: torch.tensor(value, dtype=torch.float64) if key == "weight" else value
+                        for key, value in torch_kwargs.items()}
     else:
         target = rng.random(scores.shape) if kind == "p" else rng.standard_normal(scores.shape)
         torch_target = torch.from_numpy(target)
