@@ -113,18 +113,20 @@ class Loss(Module):
             raise FloatingPointError(f"{self.describe()}: target contains NaN or infinite values")
         return target
 
-    def _check_labels(self, labels, num_samples: int, num_classes: int) -> np.ndarray:
-        """Class labels: integers in ``[0, num_classes)``, one per sample."""
+    def _check_labels(self, labels, num_samples: int, num_classes: int, ignore_index: int | None = None) -> np.ndarray:
+        """Class labels: integers in ``[0, num_classes)`` (or equal to ``ignore_index``), one per sample."""
         if not isinstance(labels, np.ndarray):
             raise TypeError(f"{self.describe()}: labels must be a numpy array, got {type(labels).__name__}")
         if not np.issubdtype(labels.dtype, np.integer):
             raise TypeError(f"{self.describe()}: labels must be integers, got dtype {labels.dtype}")
         if labels.shape != (num_samples,):
             raise ValueError(f"{self.describe()}: expected labels of shape ({num_samples},), got {labels.shape}")
-        if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        checked = labels if ignore_index is None else labels[labels != ignore_index]
+        if checked.size and (checked.min() < 0 or checked.max() >= num_classes):
+            also = "" if ignore_index is None else f" (or equal ignore_index={ignore_index})"
             raise ValueError(
-                f"{self.describe()}: labels must lie in [0, {num_classes}), got values from "
-                f"{labels.min()} to {labels.max()}")
+                f"{self.describe()}: labels must lie in [0, {num_classes}){also}, got values from "
+                f"{checked.min()} to {checked.max()}")
         return labels
 
     def _reduce(self, losses: np.ndarray, count: int | None = None):

@@ -30,14 +30,36 @@ def _labels_1d(loss: Loss, labels: np.ndarray, shape: tuple[int, ...]) -> np.nda
     if labels.shape != expected:
         raise ValueError(f"{loss.describe()}: expected labels of shape {expected} for scores of shape {shape}, "
                          f"got {labels.shape}")
-    return loss._check_labels(labels.reshape(-1), int(np.prod(expected)), shape[1])
+    return loss._check_labels(labels.reshape(-1), int(np.prod(expected)), shape[1], loss.ignore_index)
+
+
+def _ignoring(labels: np.ndarray, ignore_index: int, class_weight, dtype):
+    """``(labels to index with, per-label weights or None, kept mask or None)``.
+
+    Ignored labels are replaced by class 0 for indexing and weighted 0, so
+    they add nothing to the loss, to the gradient or to the weighted mean's
+    denominator (PyTorch's ``ignore_index``).
+    """
+    kept = labels != ignore_index
+    if kept.all():
+        return labels, None if class_weight is None else class_weight[labels], None
+    safe = np.where(kept, labels, 0)
+    weight = kept.astype(dtype) if class_weight is None else class_weight[safe] * kept
+    return safe, weight, kept
+
+
+def _as_ignore_index(value, owner: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{owner}: ignore_index must be an int, got {value!r}")
+    return int(value)
 
 
 def _weighted_denominator(loss: Loss, label_weights: np.ndarray) -> float:
     total = float(np.sum(label_weights, dtype=np.float64))
     if total == 0:
         raise ValueError(
-            f"{loss.describe()}: the weights of the target classes sum to 0; the weighted mean is undefined")
+            f"{loss.describe()}: the weights of the target classes sum to 0 (or every label is ignore_index); "
+            f"the mean is undefined")
     return total
 
 
@@ -57,6 +79,9 @@ class SoftmaxCrossEntropy(Loss):
         With integer labels, ``'mean'`` divides by ``Σ_n w_{y_n}`` (the number
         of samples when there are no weights); with probability targets it
         divides by the number of samples whatever the weights (PyTorch's rule).
+    ignore_index : int
+        Samples (or pixels) whose label equals it contribute nothing: no loss,
+        no gradient, not counted by ``'mean'`` (PyTorch's default, −100).
 
     Notes
     -----
@@ -88,8 +113,10 @@ class SoftmaxCrossEntropy(Loss):
 
     class_axis = 1  # one loss per sample (and position): reduction='none' drops the class axis
 
-    def __init__(self, weight=None, label_smoothing: float = 0.0, reduction: str = "mean", dtype=np.float32):
+    def __init__(self, weight=None, label_smoothing: float = 0.0, reduction: str = "mean", ignore_index: int = -100,
+                 dtype=np.float32):
         super().__init__(reduction, dtype)
+        self.ignore_index = _as_ignore_index(ignore_index, "SoftmaxCrossEntropy")
         label_smoothing = float(label_smoothing)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"SoftmaxCrossEntropy: label_smoothing must lie in [0, 1], got {label_smoothing}")
@@ -122,7 +149,7 @@ class SoftmaxCrossEntropy(Loss):
         rows = np.arange(labels.shape[0])
         eps = self.label_smoothing
         num_classes = log_probs.shape[1]
-        label_weight = None if class_weight is None else class_weight[labels]
+        labels, label_weight, kept = _ignoring(labels, self.ignore_index, class_weight, log_probs.dtype)
         nll = -log_probs[rows, labels]
         if label_weight is not None:
             nll = nll * label_weight
@@ -130,10 +157,12 @@ class SoftmaxCrossEntropy(Loss):
         if eps:
             # The uniform part: (ε/C) Σ_c w_c (−ln p_c) for every sample.
             uniform = -(log_probs @ class_weight) if class_weight is not None else -log_probs.sum(axis=1)
+            if kept is not None:
+                uniform = uniform * kept
             losses = losses + (eps / num_classes) * uniform
         weighted_mean = label_weight is not None and self.reduction == "mean"
         count = _weighted_denominator(self, label_weight) if weighted_mean else labels.shape[0]
-        return self._reduce(losses, count), ("labels", log_probs, labels, label_weight, class_weight, count)
+        return self._reduce(losses, count), ("labels", log_probs, labels, label_weight, class_weight, count, kept)
 
     def _forward_probabilities(self, scores, log_probs, target, class_weight):
         target = self._check_same_shape(scores, target)
@@ -161,7 +190,7 @@ class SoftmaxCrossEntropy(Loss):
         shape, kind, log_probs = cache[:3]
         probs = np.exp(log_probs)  # softmax(s), fresh array: updated in place below
         if kind == "labels":
-            labels, label_weight, class_weight, count = cache[3:]
+            labels, label_weight, class_weight, count, kept = cache[3:]
             rows = np.arange(labels.shape[0])
             eps = self.label_smoothing
             num_classes = probs.shape[1]
@@ -176,6 +205,8 @@ class SoftmaxCrossEntropy(Loss):
             if eps:
                 probs -= (eps / num_classes) if class_weight is None else (eps / num_classes) * class_weight
             probs[rows, labels] -= label_coef
+            if kept is not None:
+                probs[~kept] = 0  # ignored labels: no gradient at all (the smoothing term included)
         else:
             coefficients, count = cache[3:]
             probs *= coefficients.sum(axis=1, keepdims=True)
@@ -189,6 +220,8 @@ class SoftmaxCrossEntropy(Loss):
             extra.append(f"weight={np.array2string(self.weight, precision=4, separator=', ')}")
         if self.label_smoothing:
             extra.append(f"label_smoothing={self.label_smoothing}")
+        if self.ignore_index != -100:
+            extra.append(f"ignore_index={self.ignore_index}")
         extra.append(f"reduction='{self.reduction}'")
         return ", ".join(extra)
 
@@ -205,6 +238,8 @@ class NLLLoss(Loss):
         Rescaling weight ``w_c`` of each class.
     reduction : {'mean', 'sum', 'none'}
         ``'mean'`` divides by ``Σ_n w_{y_n}`` (by N without weights).
+    ignore_index : int
+        Labels equal to it contribute nothing (as :class:`SoftmaxCrossEntropy`).
 
     Notes
     -----
@@ -222,8 +257,9 @@ class NLLLoss(Loss):
 
     class_axis = 1  # one loss per sample (and position): reduction='none' drops the class axis
 
-    def __init__(self, weight=None, reduction: str = "mean", dtype=np.float32):
+    def __init__(self, weight=None, reduction: str = "mean", ignore_index: int = -100, dtype=np.float32):
         super().__init__(reduction, dtype)
+        self.ignore_index = _as_ignore_index(ignore_index, "NLLLoss")
         self.register_buffer("weight", None if weight is None else as_class_weights(weight, "NLLLoss"))
 
     def forward(self, scores: np.ndarray, target: np.ndarray) -> float:
@@ -234,12 +270,13 @@ class NLLLoss(Loss):
                              f"{num_classes} classes (scores of shape {scores.shape})")
         if not isinstance(target, np.ndarray):
             raise TypeError(f"{self.describe()}: labels must be a numpy array, got {type(target).__name__}")
-        labels = _labels_1d(self, target, scores.shape)
+        class_weight = None if self.weight is None else self.weight.astype(scores.dtype, copy=False)
+        labels, label_weight, _ = _ignoring(_labels_1d(self, target, scores.shape), self.ignore_index, class_weight,
+                                            scores.dtype)
         picked = -log_probs[np.arange(labels.shape[0]), labels]
-        if self.weight is None:
-            label_weight, count = None, labels.shape[0]
+        if label_weight is None:
+            count = labels.shape[0]
         else:
-            label_weight = self.weight.astype(scores.dtype, copy=False)[labels]
             picked = picked * label_weight
             count = _weighted_denominator(self, label_weight) if self.reduction == "mean" else labels.shape[0]
         self._cache = (scores.shape, scores.dtype, labels, label_weight, count)
@@ -255,6 +292,8 @@ class NLLLoss(Loss):
 
     def extra_repr(self) -> str:
         extra = f"reduction='{self.reduction}'"
+        if self.ignore_index != -100:
+            extra = f"ignore_index={self.ignore_index}, " + extra
         if self.weight is not None:
             extra = f"weight={np.array2string(self.weight, precision=4, separator=', ')}, " + extra
         return extra

@@ -121,9 +121,10 @@ def test_label_errors(loss_cls):
         loss(scores, np.array([0.0, 1.0, 2.0]))
     with pytest.raises(ValueError, match=r"expected labels of shape \(3,\).*\(3, 4\).*got \(2,\)"):
         loss(scores, np.array([0, 1]))
-    with pytest.raises(ValueError, match=r"labels must lie in \[0, 4\), got values from 0 to 4"):
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 4\) \(or equal ignore_index=-100\), got values "
+                                         r"from 0 to 4"):
         loss(scores, np.array([0, 4, 1]))
-    with pytest.raises(ValueError, match=r"labels must lie in \[0, 4\), got values from -1"):
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 4\).*, got values from -1"):
         loss(scores, np.array([-1, 0, 1]))
     with pytest.raises(TypeError, match="numpy array"):
         loss(scores, [0, 1, 2])
@@ -167,3 +168,47 @@ def test_weight_is_a_state_dict_buffer_like_torch():
     loss = nn.SoftmaxCrossEntropy(weight=np.array([1.0, 2.0]))
     assert list(loss.state_dict()) == list(torch.nn.CrossEntropyLoss(weight=torch.ones(2)).state_dict()) == ["weight"]
     assert list(nn.SoftmaxCrossEntropy().state_dict()) == []
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weight, smoothing", [(None, 0.0), ([0.5, 2.0, 1.0], 0.0), (None, 0.2),
+                                               ([0.5, 2.0, 1.0], 0.2)])
+@pytest.mark.parametrize("ignore_index", [-100, 1])
+def test_ignore_index_matches_torch(reduction, weight, smoothing, ignore_index):
+    rng = np.random.default_rng(5)
+    scores = rng.standard_normal((6, 3, 4))
+    labels = rng.integers(0, 3, (6, 4))
+    labels[0, :2] = ignore_index  # some positions ignored (-100 is outside the classes, 1 is a class)
+    loss = nn.SoftmaxCrossEntropy(weight=weight, label_smoothing=smoothing, reduction=reduction,
+                                  ignore_index=ignore_index)
+    value = loss(scores, labels)
+    torch_weight = None if weight is None else torch.tensor(weight, dtype=torch.float64)
+    ts = torch.tensor(scores, requires_grad=True)
+    tvalue = torch.nn.CrossEntropyLoss(weight=torch_weight, label_smoothing=smoothing, reduction=reduction,
+                                       ignore_index=ignore_index)(ts, torch.from_numpy(labels))
+    np.testing.assert_allclose(value, tvalue.detach().numpy(), rtol=1e-12, atol=1e-14)
+    dout = rng.standard_normal(tvalue.shape)
+    tvalue.backward(torch.from_numpy(dout))
+    grad = loss.backward(dout) if reduction == "none" else loss.backward() * dout
+    np.testing.assert_allclose(grad, ts.grad.numpy(), rtol=1e-12, atol=1e-14)
+    nll = nn.NLLLoss(weight=weight, reduction=reduction, ignore_index=ignore_index)
+    log_probs = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+    tlp = torch.tensor(log_probs, requires_grad=True)
+    tnll = torch.nn.NLLLoss(weight=torch_weight, reduction=reduction, ignore_index=ignore_index)(
+        tlp, torch.from_numpy(labels))
+    np.testing.assert_allclose(nll(log_probs, labels), tnll.detach().numpy(), rtol=1e-12, atol=1e-14)
+    tnll.backward(torch.from_numpy(dout))
+    nll_grad = nll.backward(dout) if reduction == "none" else nll.backward() * dout
+    np.testing.assert_allclose(nll_grad, tlp.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_ignore_index_errors():
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\) \(or equal ignore_index=-100\), got values "
+                                         r"from 3 to 3"):
+        nn.SoftmaxCrossEntropy()(np.zeros((2, 3)), np.array([-100, 3]))
+    with pytest.raises(ValueError, match="every label is ignore_index"):
+        nn.SoftmaxCrossEntropy()(np.zeros((2, 3)), np.array([-100, -100]))
+    with pytest.raises(TypeError, match="NLLLoss: ignore_index must be an int"):
+        nn.NLLLoss(ignore_index=1.5)
+    assert "ignore_index=0" in repr(nn.SoftmaxCrossEntropy(ignore_index=0))
+    assert "ignore_index" not in repr(nn.NLLLoss())
