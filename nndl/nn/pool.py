@@ -253,30 +253,36 @@ class MaxPool2d(Module):
 
 
 # ---------------------------------------------------------------------- average pooling
-def _window_counts(geom: WindowGeometry) -> np.ndarray:
-    """Number of real (non-padding) pixels in each window, shape (H_out, W_out)."""
+def _window_counts(geom: WindowGeometry, padding=(0, 0)) -> np.ndarray:
+    """Pixels each window averages over, shape (H_out, W_out): those of the input widened by ``padding``.
+
+    ``padding = (0, 0)`` counts real pixels only (``count_include_pad=False``);
+    the layer's own padding counts the zero border too, but not the overhang
+    of ``ceil_mode``'s last windows (PyTorch's divisor).
+    """
     counts = []
     for axis in (0, 1):
         k, s, n_out, n_in = geom.kernel[axis], geom.stride[axis], geom.out_size[axis], geom.in_size[axis]
-        before = geom.pads[2 * axis]
-        start = np.arange(n_out) * s - before
-        counts.append(np.minimum(start + k, n_in) - np.maximum(start, 0))
+        start = np.arange(n_out) * s - geom.pads[2 * axis]
+        counts.append(np.minimum(start + k, n_in + padding[axis]) - np.maximum(start, -padding[axis]))
     return np.outer(*counts)
 
 
-def avg_pool2d_forward(x: np.ndarray, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
+def avg_pool2d_forward(x: np.ndarray, kernel_size, stride=None, padding=0, count_include_pad: bool = True,
+                       ceil_mode: bool = False):
     """Mean over each window (zero padding).
 
     Returns ``(out, cache)``; ``out[n, c, h, w] = Σ_{window} a / D`` with ``D = kh·kw``,
     or with ``count_include_pad=False`` ``D`` = the number of non-padding
-    pixels of that window (as PyTorch).
+    pixels of that window (as PyTorch). With ``ceil_mode`` the last windows
+    may overhang the border; the overhang is never counted in ``D``.
     """
     kernel, stride, padding, dilation = _pool_arguments(kernel_size, stride, padding, 1, "avg_pool2d_forward")
-    geom = _pool_geometry(x.shape, kernel, stride, padding, dilation, "avg_pool2d_forward")
-    return _avg_pool(x, geom, count_include_pad)
+    geom = _pool_geometry(x.shape, kernel, stride, padding, dilation, "avg_pool2d_forward", ceil_mode)
+    return _avg_pool(x, geom, count_include_pad, padding)
 
 
-def _avg_pool(x: np.ndarray, geom: WindowGeometry, count_include_pad: bool):
+def _avg_pool(x: np.ndarray, geom: WindowGeometry, count_include_pad: bool, padding=(0, 0)):
     padded = pad_images(x, geom.pads)
     kh, kw = geom.kernel
     rows, cols = geom.tap_slices(0, 0)
@@ -284,10 +290,11 @@ def _avg_pool(x: np.ndarray, geom: WindowGeometry, count_include_pad: bool):
     for tap in range(1, kh * kw):
         rows, cols = geom.tap_slices(*divmod(tap, kw))
         out += padded[:, :, rows, cols]
-    if count_include_pad or not geom.has_padding:
+    symmetric = geom.pads == (padding[0], padding[0], padding[1], padding[1])  # no ceil_mode overhang
+    if not geom.has_padding or (count_include_pad and symmetric):
         scale = np.asarray(1.0 / (kh * kw), dtype=x.dtype)
     else:
-        scale = (1.0 / _window_counts(geom)).astype(x.dtype)
+        scale = (1.0 / _window_counts(geom, padding if count_include_pad else (0, 0))).astype(x.dtype)
     out *= scale
     return out, (scale, geom, x.shape)
 
@@ -320,24 +327,30 @@ class AvgPool2d(Module):
     count_include_pad : bool
         Divide by ``kh·kw`` (True) or by the number of non-padding pixels
         in the window (False).
+    ceil_mode : bool
+        Round the output size up, as :class:`MaxPool2d`; the overhang of the
+        last windows is never counted in the divisor (PyTorch's rule).
 
     Shapes
     ------
     (N, C, H, W) -> (N, C, H_out, W_out).
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True, dtype=np.float32):
+    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True, ceil_mode: bool = False,
+                 dtype=np.float32):
         super().__init__(dtype)
         self.kernel_size, self.stride, self.padding, _ = _pool_arguments(kernel_size, stride, padding, 1, "AvgPool2d")
         self.count_include_pad = bool(count_include_pad)
+        self.ceil_mode = bool(ceil_mode)
         self._cache = None
 
     def _geometry(self, shape) -> WindowGeometry:
-        return _pool_geometry(shape, self.kernel_size, self.stride, self.padding, (1, 1), self.describe())
+        return _pool_geometry(shape, self.kernel_size, self.stride, self.padding, (1, 1), self.describe(),
+                              self.ceil_mode)
 
     def forward(self, x):
         x = self._check_input(x)
-        out, self._cache = _avg_pool(x, self._geometry(x.shape), self.count_include_pad)
+        out, self._cache = _avg_pool(x, self._geometry(x.shape), self.count_include_pad, self.padding)
         return out
 
     def backward(self, dout):
@@ -350,6 +363,8 @@ class AvgPool2d(Module):
         text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
         if not self.count_include_pad:
             text += ", count_include_pad=False"
+        if self.ceil_mode:
+            text += ", ceil_mode=True"
         return text
 
 

@@ -206,3 +206,16 @@ def test_max_pool2d_ceil_mode_sizes_and_repr():
     assert nn.MaxPool2d(2, 2, ceil_mode=True).output_shape((1, 1, 14, 14)) == (1, 1, 7, 7)
     assert "ceil_mode=True" in repr(nn.MaxPool2d(2, ceil_mode=True))
     assert "ceil_mode" not in repr(nn.MaxPool2d(2))
+
+
+@pytest.mark.parametrize("kernel, stride, padding, shape", [
+    (3, 2, 0, (2, 3, 10, 11)), (2, 2, 1, (1, 2, 7, 6)), (3, 3, 1, (2, 1, 8, 9)),
+    ((3, 2), (2, 3), (1, 0), (1, 2, 9, 10))])
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_avg_pool2d_ceil_mode_matches_torch(kernel, stride, padding, shape, count_include_pad):
+    # The overhang of the last windows is never in the divisor; the zero border is when count_include_pad.
+    layer = nn.AvgPool2d(kernel, stride, padding, count_include_pad=count_include_pad, ceil_mode=True)
+    torch_layer = torch.nn.AvgPool2d(kernel, stride, padding, ceil_mode=True, count_include_pad=count_include_pad)
+    assert layer.output_shape(shape) == tuple(torch_layer(torch.zeros(shape)).shape)
+    check_layer(layer, shape, torch_layer)
+    assert "ceil_mode=True" in repr(layer)
