@@ -18,7 +18,9 @@ processes; benchmarks/RESULTS.md). nndl's workers wait on a queue, not in a
 spin loop.
 
 Without ``threadpoolctl`` (an optional dependency) nothing is switched and
-everything runs in the calling thread.
+everything runs in the calling thread. The BLAS's thread count is
+process-wide: two networks computing at once from two Python threads may see
+each other's setting (slower for a while, never wrong).
 """
 
 from __future__ import annotations
