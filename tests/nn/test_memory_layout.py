@@ -78,6 +78,8 @@ def test_pad_images_layouts(pads, source_last, target_last):
     (16, 24, 3, 2, 1),     # rows, input gradient by col2im (stride 2)
     (16, 8, 2, 1, 0),      # rows with few filters
     (16, 40, 3, 1, 2),     # rows; input gradient by col2im (F > 2C)
+    (16, 24, 1, 1, 0),     # pointwise: the rows are the input block itself
+    (16, 24, 1, 2, 0),     # strided pointwise
     (4, 8, 3, 1, "same"),  # all NCHW
 ])
 def test_conv_results_do_not_depend_on_the_input_layout(in_channels, out_channels, kernel, stride, padding):
