@@ -259,26 +259,72 @@ def _input_grad_by_col2im(dout, weight, geom: WindowGeometry, groups: int, inter
     delta = dout.reshape(n, groups, f // groups, pixels)
     if _is_pointwise(geom):
         return np.matmul(w_t, delta).reshape(padded_shape)  # a 1x1 kernel without padding has no border
-    dpadded = np.zeros(padded_shape, dtype=dout.dtype)
-    item_bytes = c * geom.taps * pixels * dout.itemsize
+    if geom.stride == (1, 1):
+        dpadded = _col2im_stride_one(dout, w_t, geom, groups, c)
+    else:
+        dpadded = np.zeros(padded_shape, dtype=dout.dtype)
 
-    def part(rows: slice) -> None:
-        buffer = None
-        for chunk in batch_chunks(rows.stop - rows.start, item_bytes):
-            chunk = slice(rows.start + chunk.start, rows.start + chunk.stop)
-            b = chunk.stop - chunk.start
-            if buffer is None:
-                buffer = scratch("columns", b * groups * per_group * pixels, dout.dtype).reshape(b, groups, per_group,
-                                                                                               pixels)
-            cols = np.matmul(w_t, delta[chunk], out=buffer[:b])
-            col2im_add(cols.reshape(b, c * geom.taps, pixels), dpadded[chunk], geom)
+        def part(rows: slice) -> None:
+            for chunk, cols in _transposed_products(w_t, delta, rows):
+                col2im_add(cols.reshape(-1, c * geom.taps, pixels), dpadded[chunk], geom)
 
-    split_batch(part, n, n * c * geom.taps * pixels)
+        split_batch(part, n, n * c * geom.taps * pixels)
     if interior_only and geom.has_padding:
         top, _, left, _ = geom.pads
         h, w = geom.in_size
         return np.ascontiguousarray(dpadded[:, :, top:top + h, left:left + w])
     return dpadded
+
+
+def _transposed_products(w_t: np.ndarray, delta: np.ndarray, rows: slice):
+    """Yield ``(chunk, Wᵀ δ[chunk])`` over cache-sized chunks of the batch ``rows``, in one scratch buffer.
+
+    ``w_t`` is ``(groups, C/groups·kh·kw, F/groups)``, ``delta`` ``(N, groups, F/groups, P)``.
+    """
+    groups, per_group, columns = w_t.shape[0], w_t.shape[1], delta.shape[-1]
+    buffer = None
+    for chunk in batch_chunks(rows.stop - rows.start, groups * per_group * columns * delta.itemsize):
+        chunk = slice(rows.start + chunk.start, rows.start + chunk.stop)
+        b = chunk.stop - chunk.start
+        if buffer is None:  # sized for the first chunk, the largest
+            buffer = scratch("columns", b * groups * per_group * columns, delta.dtype).reshape(b, groups, per_group,
+                                                                                              columns)
+        yield chunk, np.matmul(w_t, delta[chunk], out=buffer[:b])
+
+
+def _col2im_stride_one(dout, w_t, geom: WindowGeometry, groups: int, c: int) -> np.ndarray:
+    """Stride-1 col2im with one contiguous add per kernel tap.
+
+    δ is laid out on a grid as wide as the padded image (``W_pad`` columns, the
+    extra ones zero), so ``Wᵀ δ`` holds, for tap ``(i, j)``, a run of
+    ``H_out·W_pad`` values that lands on the flattened padded gradient at
+    offset ``i d_h W_pad + j d_w``: one long contiguous add per tap instead of
+    ``H_out`` short rows (the zero columns add zeros where they wrap). Measured
+    on LeNet-5's second layer: 25 taps of 10x10 outputs, about 4x fewer
+    NumPy inner loops.
+
+    Returns the padded gradient ``(N, C, H_pad, W_pad)``.
+    """
+    n, f = dout.shape[:2]
+    (ho, wo), (hp, wp) = geom.out_size, geom.padded_size
+    (kh, kw), (dh, dw) = geom.kernel, geom.dilation
+    per_group = c // groups * kh * kw
+    wide = np.zeros((n, f, ho, wp), dtype=dout.dtype)
+    wide[..., :wo] = dout
+    wide = wide.reshape(n, groups, f // groups, ho * wp)
+    run = ho * wp
+    flat = np.zeros((n, c, hp * wp + dw * (kw - 1)), dtype=dout.dtype)   # the tail takes the last wrap
+
+    def part(rows: slice) -> None:
+        for chunk, cols in _transposed_products(w_t, wide, rows):
+            taps = cols.reshape(-1, c, kh, kw, run)
+            for i in range(kh):
+                for j in range(kw):
+                    offset = i * dh * wp + j * dw
+                    flat[chunk, :, offset:offset + run] += taps[:, :, i, j]
+
+    split_batch(part, n, n * c * kh * kw * run)
+    return flat[:, :, :hp * wp].reshape(n, c, hp, wp)
 
 
 def _input_grad_by_correlation(dout, weight, geom: WindowGeometry, groups: int, interior_only: bool):

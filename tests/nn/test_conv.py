@@ -107,16 +107,32 @@ def test_both_column_layouts_agree(stride, dilation, pads, threads, monkeypatch)
 
 
 @pytest.mark.parametrize("interior_only", [True, False])
-def test_both_input_gradient_algorithms_agree(interior_only):
-    # Stride 1 may use the full correlation with the flipped kernel instead of col2im: same numbers.
+@pytest.mark.parametrize("uneven_chunks", [False, True])
+def test_both_input_gradient_algorithms_agree(interior_only, uneven_chunks, monkeypatch):
+    # Stride 1 may use the full correlation with the flipped kernel instead of col2im (itself one
+    # contiguous add per tap over a padded-width grid): same numbers, also over chunks of 2, 2 and 1 images.
     rng = np.random.default_rng(5)
     weight = rng.standard_normal((4, 3, 2, 3))
-    geom = conv_geometry((2, 6, 6, 7), weight.shape, (1, 1), (1, 0, 2, 1), (2, 1), 2, "test")
-    dout = rng.standard_normal((2, 4) + geom.out_size)
+    geom = conv_geometry((5, 6, 6, 7), weight.shape, (1, 1), (1, 0, 2, 1), (2, 1), 2, "test")
+    if uneven_chunks:
+        item_bytes = 6 * geom.taps * geom.out_size[0] * geom.padded_size[1] * 8
+        monkeypatch.setattr(windows, "COLUMN_CHUNK_BYTES", int(2.5 * item_bytes))
+    dout = rng.standard_normal((5, 4) + geom.out_size)
     by_correlation = conv_module._input_grad_by_correlation(dout, weight, geom, 2, interior_only)
     by_col2im = conv_module._input_grad_by_col2im(dout, weight, geom, 2, interior_only)
-    assert by_col2im.shape == ((2, 6, 6, 7) if interior_only else (2, 6) + geom.padded_size)
+    assert by_col2im.shape == ((5, 6, 6, 7) if interior_only else (5, 6) + geom.padded_size)
     np.testing.assert_allclose(by_correlation, by_col2im, rtol=1e-12, atol=1e-12)
+    # And both equal the definition: every output's Wᵀδ added onto the pixels its window read.
+    expected = np.zeros((5, 6) + geom.padded_size)
+    contributions = np.einsum("gfcij,ngfhw->ngcijhw", weight.reshape(2, 2, 3, 2, 3),
+                              dout.reshape(5, 2, 2, *geom.out_size))
+    for i in range(2):
+        for j in range(3):
+            rows, cols = geom.tap_slices(i, j)
+            expected[:, :, rows, cols] += contributions[:, :, :, i, j].reshape(5, 6, *geom.out_size)
+    if interior_only:
+        expected = expected[:, :, 1:7, 2:9]
+    np.testing.assert_allclose(by_col2im, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_conv2d_kernel_pair_matches_module():
