@@ -299,9 +299,10 @@ def _col2im_stride_one(dout, w_t, geom: WindowGeometry, groups: int, c: int) -> 
     extra ones zero), so ``Wᵀ δ`` holds, for tap ``(i, j)``, a run of
     ``H_out·W_pad`` values that lands on the flattened padded gradient at
     offset ``i d_h W_pad + j d_w``: one long contiguous add per tap instead of
-    ``H_out`` short rows (the zero columns add zeros where they wrap). Measured
-    on LeNet-5's second layer: 25 taps of 10x10 outputs, about 4x fewer
-    NumPy inner loops.
+    ``H_out`` short rows (the zero columns add zeros where they wrap), at the
+    price of a product ``W_pad/W_out`` times wider. Measured 1.5-2.3x faster
+    than the row-by-row adds on LeNet-5's second layer (6→16, 5x5) and a
+    16→48 3x3 layer.
 
     Returns the padded gradient ``(N, C, H_pad, W_pad)``.
     """
