@@ -56,7 +56,9 @@ def relu_backward(dout: np.ndarray, cache):
     output: ``out > 0`` exactly where ``z > 0``.
     """
     out = cache
-    dx = np.empty_like(out)
+    if dout.shape != out.shape or dout.dtype != out.dtype:
+        return np.multiply(dout, out > 0)  # NumPy's broadcasting and type rules, in one pass
+    dx = np.empty_like(dout)
 
     def part(rows) -> None:
         np.multiply(dout[rows], out[rows] > 0, out=dx[rows])
