@@ -1,12 +1,14 @@
 """How layers use the CPU's cores: single-threaded BLAS calls, batches split over nndl's own threads.
 
-While any module computes (``forward`` or ``backward``, however deeply
-nested: :class:`nndl.nn.module.Module` wraps both in :func:`compute_scope`),
-NumPy's BLAS runs with one thread, and the large layers split their batch
+:class:`nndl.nn.module.Module` wraps every ``forward`` and ``backward`` in
+:func:`compute_scope`; the outermost call chooses for the whole computation.
+A network holding a convolution (a layer with ``splits_batch = True``)
+computes with a single-threaded BLAS, and its large layers split their batch
 over a pool of worker threads instead (:func:`split_batch`): as many threads
 as the BLAS had when the outermost call began, so ``threadpoolctl``'s limits
 (or ``OPENBLAS_NUM_THREADS``) set nndl's parallelism too. The BLAS's thread
-count is restored when the outermost call returns.
+count is restored when that call returns. A network of products only (an
+MLP) leaves the BLAS as it is, threading each product itself.
 
 Why not let the BLAS thread each product: after every multi-threaded call
 OpenBLAS's idle workers spin-wait for tens of milliseconds, competing with
