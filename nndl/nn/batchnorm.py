@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from nndl.nn.module import Module
-from nndl.nn.parallel import split_batch
+from nndl.nn.parallel import split_first_axis
 from nndl.nn.parameter import Parameter
 from nndl.nn.windows import channels_last_block, is_channels_last
 
@@ -96,11 +96,6 @@ def _per_column(channel_values: np.ndarray, fold: int) -> np.ndarray:
     return channel_values if fold == 1 else np.tile(channel_values, fold)
 
 
-def _by_parts(work, a3: np.ndarray) -> list:
-    """``work(rows)`` over parts of axis 0 of ``a3``, on nndl's threads in a splitting scope (nndl.nn.parallel)."""
-    return split_batch(work, a3.shape[0], a3.size)
-
-
 def _from_ncl(a3: np.ndarray, shape: tuple, channels_last: bool) -> np.ndarray:
     """Inverse of :func:`_as_ncl`: the array of ``shape`` (NCHW), channels-last if ``a3`` came from such."""
     if channels_last:
@@ -168,7 +163,7 @@ def batchnorm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray
         if count < 2:
             raise ValueError(
                 f"batchnorm_forward: expected more than 1 value per channel when training, got input shape {x.shape}")
-        mean = _per_channel(sum(_by_parts(lambda rows: channel_sum(x3[rows]), x3)), fold) / count
+        mean = _per_channel(sum(split_first_axis(lambda rows: channel_sum(x3[rows]), x3)), fold) / count
         mean_column = _per_column(mean, fold)[:, None]
 
         def center(rows: slice) -> np.ndarray:
@@ -183,7 +178,7 @@ def batchnorm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray
                 total += row_dot(centered[slab], centered[slab]).sum(axis=0)
             return total
 
-        var = _per_channel(sum(_by_parts(center, x3)), fold) / count
+        var = _per_channel(sum(split_first_axis(center, x3)), fold) / count
         inv_std = 1.0 / np.sqrt(var + eps)
         scale = inv_std if weight is None else weight * inv_std
         shift = None if bias is None else _per_column(bias, fold)[:, None]
@@ -203,7 +198,7 @@ def batchnorm_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray
         if shift is not None:
             out[rows] += shift
 
-    _by_parts(affine, x3)
+    split_first_axis(affine, x3)
     cache = BatchNormCache(x3, mean, var, inv_std, scale, weight is not None, training, x.shape, channels_last, fold)
     return _from_ncl(out, x.shape, channels_last), cache
 
@@ -263,7 +258,7 @@ def batchnorm_backward(dout: np.ndarray, cache: BatchNormCache):
             centered = x3[rows] - mean_column if want_dweight else None
         return channel_sum(d3[rows]), channel_dot(d3[rows], centered) if want_dweight else None
 
-    parts = _by_parts(sums, d3)
+    parts = split_first_axis(sums, d3)
     dbias = _per_channel(sum(p[0] for p in parts), fold)
     dweight = _per_channel(sum(p[1] for p in parts), fold) * inv_std if want_dweight else None     # Σ δ x̂
     if cache.training:
@@ -279,7 +274,7 @@ def batchnorm_backward(dout: np.ndarray, cache: BatchNormCache):
             part -= offset
             part *= scale_column
 
-        _by_parts(finish, d3)
+        split_first_axis(finish, d3)
     dx = _from_ncl(dx, cache.input_shape, cache.channels_last)
     if not cache.affine:
         return dx, None, None

@@ -31,7 +31,7 @@ from nndl.nn.module import Module
 from nndl.nn.parameter import Parameter
 from nndl.nn.conv_rows import correlate_by_rows, weight_grad_by_rows
 from nndl.nn.parallel import split_batch
-from nndl.nn.windows import (PADDING_MODES, WindowGeometry, as_pair, batch_chunks, col2im_add, dense, im2col,
+from nndl.nn.windows import (PADDING_MODES, WindowGeometry, as_pair, batch_chunks, col2im_add, column_chunks, dense,
                              is_channels_last, make_geometry, pad_images, scratch, unpad_gradient)
 
 
@@ -143,15 +143,9 @@ def correlate(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry, grou
     channels_last = groups == 1 and f >= CHANNELS_LAST_MIN_FILTERS
     # Channels-last: per image (P, F) = colsᵀ (P, C·kh·kw) @ Wᵀ, both operands read transposed by BLAS.
     out = np.empty((n, pixels, f) if channels_last else (n, f, pixels), dtype=padded.dtype)
-    item_bytes = c * geom.taps * pixels * padded.itemsize
 
-    def part(rows: slice) -> None:
-        buffer = None
-        for chunk in batch_chunks(rows.stop - rows.start, item_bytes):
-            chunk = slice(rows.start + chunk.start, rows.start + chunk.stop)
-            if buffer is None:
-                buffer = scratch("columns", (chunk.stop - chunk.start) * c * geom.taps * pixels, padded.dtype)
-            cols = im2col(padded[chunk], geom, buffer)
+    def part(batch: slice) -> None:
+        for chunk, cols in column_chunks(padded, geom, batch):
             b = cols.shape[0]
             if channels_last:
                 np.matmul(cols.transpose(0, 2, 1), w_mat[0].T, out=out[chunk])
@@ -195,16 +189,10 @@ def correlate_weight_grad(padded: np.ndarray, dout: np.ndarray, geom: WindowGeom
     delta_rows = groups == 1 and is_channels_last(dout)
     delta = dout.transpose(0, 2, 3, 1).reshape(n, pixels, f) if delta_rows else \
         dout.reshape(n, groups, f // groups, pixels)
-    item_bytes = c * geom.taps * pixels * padded.itemsize
 
-    def part(rows: slice) -> np.ndarray:
+    def part(batch: slice) -> np.ndarray:
         grad = np.zeros((per_group, f) if delta_rows else (groups, f // groups, per_group), dtype=padded.dtype)
-        buffer = None
-        for chunk in batch_chunks(rows.stop - rows.start, item_bytes):
-            chunk = slice(rows.start + chunk.start, rows.start + chunk.stop)
-            if buffer is None:
-                buffer = scratch("columns", (chunk.stop - chunk.start) * c * geom.taps * pixels, padded.dtype)
-            cols = im2col(padded[chunk], geom, buffer)
+        for chunk, cols in column_chunks(padded, geom, batch):
             b = cols.shape[0]
             if delta_rows:
                 grad += np.matmul(cols, delta[chunk]).sum(axis=0)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.nn.parallel import split_batch
-from nndl.nn.windows import WindowGeometry, batch_chunks, im2row, scratch
+from nndl.nn.windows import WindowGeometry, row_chunks, scratch
 
 
 def correlate_by_rows(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry,
@@ -45,18 +45,11 @@ def correlate_by_rows(padded: np.ndarray, weight: np.ndarray, geom: WindowGeomet
     width, pixels = kh * kw * c, ho * wo
     w_rows = np.ascontiguousarray(weight.transpose(2, 3, 1, 0).reshape(width, f))
     out = np.empty((n * pixels, f), dtype=padded.dtype)
-    item_bytes = width * pixels * padded.itemsize
 
-    def part(batch_rows: slice) -> None:
-        rows_buffer = staging = None
-        for chunk in batch_chunks(batch_rows.stop - batch_rows.start, item_bytes):
-            chunk = slice(batch_rows.start + chunk.start, batch_rows.start + chunk.stop)
-            b = chunk.stop - chunk.start
-            if rows_buffer is None:
-                rows_buffer = scratch("rows", b * pixels * width, padded.dtype)
-                staging = scratch("staging", b * int(np.prod(padded.shape[1:])), padded.dtype)
+    def part(batch: slice) -> None:
+        for chunk, rows in row_chunks(padded, geom, batch):
             result = out[chunk.start * pixels:chunk.stop * pixels]
-            np.matmul(im2row(padded[chunk], geom, rows_buffer, staging), w_rows, out=result)
+            np.matmul(rows, w_rows, out=result)
             if bias is not None:
                 result += bias
 
@@ -80,19 +73,14 @@ def weight_grad_by_rows(padded: np.ndarray, dout: np.ndarray, geom: WindowGeomet
     width = kh * kw * c
     delta_rows = dout.transpose(0, 2, 3, 1)
     delta_rows = delta_rows.reshape(n * pixels, f) if delta_rows.flags.c_contiguous else None
-    item_bytes = width * pixels * padded.itemsize
 
-    def part(batch_rows: slice) -> np.ndarray:
+    def part(batch: slice) -> np.ndarray:
         grad = np.zeros((f, width), dtype=padded.dtype)
-        rows_buffer = staging = delta_buffer = None
-        for chunk in batch_chunks(batch_rows.stop - batch_rows.start, item_bytes):
-            chunk = slice(batch_rows.start + chunk.start, batch_rows.start + chunk.stop)
+        delta_buffer = None
+        for chunk, rows in row_chunks(padded, geom, batch):
             b = chunk.stop - chunk.start
-            if rows_buffer is None:
-                rows_buffer = scratch("rows", b * pixels * width, padded.dtype)
-                staging = scratch("staging", b * int(np.prod(padded.shape[1:])), padded.dtype)
+            if delta_rows is None and delta_buffer is None:  # sized for the first (largest) chunk
                 delta_buffer = scratch("delta", f * b * pixels, padded.dtype).reshape(f, b, pixels)
-            rows = im2row(padded[chunk], geom, rows_buffer, staging)
             if delta_rows is not None:
                 grad += delta_rows[chunk.start * pixels:chunk.stop * pixels].T @ rows
             else:

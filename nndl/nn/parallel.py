@@ -166,3 +166,13 @@ def split_batch(work, batch: int, elements: int) -> list:
             # Every worker finishes before BLAS gets its threads back (and raises its error, if any).
             rest = [future.result() for future in futures]
         return [first] + rest
+
+
+def split_first_axis(work, array) -> list:
+    """:func:`split_batch` over the first axis of ``array``, its size taken as the work (element-wise passes).
+
+    A 0-d array is one part, ``work(Ellipsis)``.
+    """
+    if array.ndim == 0:
+        return [work(Ellipsis)]
+    return split_batch(work, array.shape[0], array.size)

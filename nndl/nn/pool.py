@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.nn.module import Module
-from nndl.nn.parallel import split_batch
+from nndl.nn.parallel import split_batch, split_first_axis
 from nndl.nn.windows import (WindowGeometry, as_pair, empty_images, is_channels_last, make_geometry, pad_images,
                              unpad_gradient)
 
@@ -115,7 +115,7 @@ def _max_pool(x: np.ndarray, geom: WindowGeometry, track_argmax: bool = True):
                 np.maximum(argmax[batch], scratch[batch], out=argmax[batch])
             np.maximum(out[batch], candidate, out=out[batch])
 
-    split_batch(part, x.shape[0], x.size)
+    split_first_axis(part, x)
     return out, [argmax, None if track_argmax else padded, out if not track_argmax else None, geom, x.shape]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.nn.activation import Activation, blend, real_argument
-from nndl.nn.parallel import split_batch
+from nndl.nn.parallel import split_first_axis
 
 # ---------------------------------------------------------------------- ReLU
 
@@ -37,16 +37,8 @@ def relu_forward(x: np.ndarray):
         out[rows] = 0
         np.maximum(x[rows], out[rows], out=out[rows])
 
-    _by_batch(part, x)
+    split_first_axis(part, x)
     return out, out
-
-
-def _by_batch(work, x: np.ndarray) -> None:
-    """``work(rows)`` over parts of the first axis, split over nndl's threads when large (nndl.nn.parallel)."""
-    if x.ndim == 0:
-        work(Ellipsis)
-    else:
-        split_batch(work, x.shape[0], x.size)
 
 
 def relu_backward(dout: np.ndarray, cache):
@@ -63,7 +55,7 @@ def relu_backward(dout: np.ndarray, cache):
     def part(rows) -> None:
         np.multiply(dout[rows], out[rows] > 0, out=dx[rows])
 
-    _by_batch(part, out)
+    split_first_axis(part, out)
     return dx
 
 

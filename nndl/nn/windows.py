@@ -340,3 +340,32 @@ def batch_chunks(batch: int, bytes_per_item: int, budget: int | None = None):
     step = max(1, budget // max(1, bytes_per_item))
     for start in range(0, batch, step):
         yield slice(start, min(batch, start + step))
+
+
+def column_chunks(padded: np.ndarray, geom: WindowGeometry, batch: slice):
+    """Yield ``(chunk, im2col(padded[chunk]))`` over cache-sized chunks of the batch slice ``batch``.
+
+    ``chunk`` indexes the whole batch. The column matrices share one
+    per-thread scratch buffer, sized for the first (largest) chunk: each is
+    valid until the next one is yielded.
+    """
+    per_item = padded.shape[1] * geom.taps * geom.out_size[0] * geom.out_size[1]
+    buffer = None
+    for chunk in batch_chunks(batch.stop - batch.start, per_item * padded.itemsize):
+        chunk = slice(batch.start + chunk.start, batch.start + chunk.stop)
+        if buffer is None:
+            buffer = scratch("columns", (chunk.stop - chunk.start) * per_item, padded.dtype)
+        yield chunk, im2col(padded[chunk], geom, buffer)
+
+
+def row_chunks(padded: np.ndarray, geom: WindowGeometry, batch: slice):
+    """Yield ``(chunk, im2row(padded[chunk]))`` over cache-sized chunks of ``batch``; as :func:`column_chunks`."""
+    per_item = padded.shape[1] * geom.taps * geom.out_size[0] * geom.out_size[1]
+    rows_buffer = staging = None
+    for chunk in batch_chunks(batch.stop - batch.start, per_item * padded.itemsize):
+        chunk = slice(batch.start + chunk.start, batch.start + chunk.stop)
+        if rows_buffer is None:
+            b = chunk.stop - chunk.start
+            rows_buffer = scratch("rows", b * per_item, padded.dtype)
+            staging = scratch("staging", b * int(np.prod(padded.shape[1:])), padded.dtype)
+        yield chunk, im2row(padded[chunk], geom, rows_buffer, staging)
