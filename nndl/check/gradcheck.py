@@ -14,8 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from nndl.nn.loss import Loss
-from nndl.nn.module import Module
+from nndl.nn.losses.loss import Loss
+from nndl.nn.core.module import Module
 from nndl.random import as_generator
 
 

@@ -30,8 +30,8 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file
 from safetensors.numpy import save as serialize
 
-from nndl.nn.config import ConfigError, from_config, to_config
-from nndl.nn.module import Module
+from nndl.nn.core.config import ConfigError, from_config, to_config
+from nndl.nn.core.module import Module
 
 FORMAT = "nndl.checkpoint"
 VERSION = "1"

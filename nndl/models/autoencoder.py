@@ -7,7 +7,7 @@ import numpy as np
 from nndl import nn
 from nndl.models.blocks import GraphBlock
 from nndl.models.mlp import ACTIVATIONS
-from nndl.nn.module import Module
+from nndl.nn.core.module import Module
 from nndl.random import as_generator
 
 OUTPUT_ACTIVATIONS = {None: None, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}

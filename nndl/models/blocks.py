@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nndl.nn.module import Module
+from nndl.nn.core.module import Module
 
 
 class GraphBlock(Module):

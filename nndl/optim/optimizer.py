@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from nndl.nn.parameter import Parameter
+from nndl.nn.core.parameter import Parameter
 
 
 class Optimizer:

@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass, field
 
 from nndl import nn
-from nndl.nn.module import Module
+from nndl.nn.core.module import Module
 from nndl.summary.stats import ReceptiveField, leaf_cost, window_spec
 
 SHAPE_ERRORS = (ValueError, TypeError, IndexError, NotImplementedError, ZeroDivisionError)

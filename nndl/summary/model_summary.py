@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nndl.nn.module import Module
+from nndl.nn.core.module import Module
 from nndl.summary.collect import LayerRow, collect
 
 MEGA = 1_000_000

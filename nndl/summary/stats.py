@@ -47,9 +47,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from nndl import nn
-from nndl.nn.activation import Activation
-from nndl.nn.batchnorm import _BatchNorm
-from nndl.nn.dropout import _DropoutBase
+from nndl.nn.activations.activation import Activation
+from nndl.nn.layers.batchnorm import _BatchNorm
+from nndl.nn.layers.dropout import _DropoutBase
 
 Window = tuple[tuple[int, Fraction], tuple[int, Fraction]]
 """``((k_h, s_h), (k_w, s_w))``: window size and step along height and width, in input-grid units."""

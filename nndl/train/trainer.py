@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from nndl.data.loader import DataLoader
-from nndl.nn.module import Module, backward_parameters
+from nndl.nn.core.module import Module, backward_parameters
 from nndl.random import as_generator
 from nndl.train.callback import Callback, CallbackList, History
 from nndl.train.metrics import resolve_metric

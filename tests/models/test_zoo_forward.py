@@ -6,7 +6,7 @@ import pytest
 from nndl import nn
 from nndl.models import (MODEL_ZOO, Autoencoder, autoencoder, conv_autoencoder, googlenet, resnet18,
                          vgg16)
-from nndl.nn.config import from_config, to_config
+from nndl.nn.core.config import from_config, to_config
 from nndl.summary import summary
 
 # Small inputs keep the test fast; each still passes through every layer.

@@ -196,7 +196,7 @@ def test_gradcheck_with_large_gamma_and_shifted_input():
 @pytest.mark.parametrize("slab_bytes", [1, 400, 1 << 19])
 def test_training_kernels_do_not_depend_on_the_slab_size(monkeypatch, slab_bytes):
     # Slabs of 1 row, of 2 rows (the last one short: 5 = 2 + 2 + 1) and one slab for the whole batch.
-    from nndl.nn import batchnorm as batchnorm_module
+    from nndl.nn.layers import batchnorm as batchnorm_module
 
     rng = np.random.default_rng(11)
     x = rng.standard_normal((5, 3, 2, 4)) * 2.0 + 0.5

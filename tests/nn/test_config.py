@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nndl import nn
-from nndl.nn.config import ConfigError, from_config, to_config
+from nndl.nn.core.config import ConfigError, from_config, to_config
 
 
 def test_config_round_trip_rebuilds_the_same_structure_and_names():

@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from nndl import nn
-from nndl.nn import parallel, windows
-from nndl.nn import conv as conv_module
-from nndl.nn.conv import conv2d_backward, conv2d_forward, conv_geometry
+from nndl.nn._fast import parallel, windows
+from nndl.nn.layers import conv as conv_module
+from nndl.nn.layers.conv import conv2d_backward, conv2d_forward, conv_geometry
 from tests.layer_checks import assert_torch_parity, check_layer
 
 # A representative grid rather than the full product of every axis: each row

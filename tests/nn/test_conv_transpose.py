@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from nndl import nn
-from nndl.nn.conv import conv2d_backward, conv2d_forward
-from nndl.nn.conv_transpose import conv_transpose2d_backward, conv_transpose2d_forward
+from nndl.nn.layers.conv import conv2d_backward, conv2d_forward
+from nndl.nn.layers.conv_transpose import conv_transpose2d_backward, conv_transpose2d_forward
 from tests.layer_checks import check_layer
 
 # A representative grid (not the full product): kernel 1/2/3/5, stride 1/2/3,

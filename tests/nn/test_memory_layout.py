@@ -14,8 +14,8 @@ import pytest
 
 from tests.layer_checks import assert_torch_parity
 from nndl import nn
-from nndl.nn import conv as conv_module
-from nndl.nn.windows import channels_last_block, dense, is_channels_last, pad_images
+from nndl.nn.layers import conv as conv_module
+from nndl.nn._fast.windows import channels_last_block, dense, is_channels_last, pad_images
 
 torch = pytest.importorskip("torch")
 

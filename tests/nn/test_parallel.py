@@ -1,4 +1,4 @@
-"""The threading policy of nndl.nn.parallel: which scope does what to the BLAS, and results that do not depend on it."""
+"""The threading policy of nndl.nn._fast.parallel: which scope does what to the BLAS, and results that do not depend on it."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from nndl import nn
-from nndl.nn import parallel
-from nndl.nn.linear import linear_backward, linear_forward
+from nndl.nn._fast import parallel
+from nndl.nn.layers.linear import linear_backward, linear_forward
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
@@ -78,7 +78,7 @@ def test_linear_split_by_weight_columns_equals_the_plain_products(threads, monke
     monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
     monkeypatch.setattr(parallel, "worker_count", lambda: threads)
     monkeypatch.setattr(parallel, "splitting", lambda: True)
-    monkeypatch.setattr("nndl.nn.linear.splitting", lambda: True)
+    monkeypatch.setattr("nndl.nn.layers.linear.splitting", lambda: True)
     out, cache = linear_forward(x, weight, bias)
     dx, dweight, dbias = linear_backward(dout, cache)
     np.testing.assert_allclose(out, x @ weight.T + bias, rtol=1e-14)

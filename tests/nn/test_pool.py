@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from nndl import nn
-from nndl.nn.pool import adaptive_bins, max_pool2d_backward, max_pool2d_forward
+from nndl.nn.layers.pool import adaptive_bins, max_pool2d_backward, max_pool2d_forward
 from tests.layer_checks import assert_torch_parity, check_layer
 
 # A representative grid: kernel 1/2/3/5 (square or not), stride default/1/2/3,

@@ -8,7 +8,7 @@ import pytest
 
 import nndl
 from nndl import nn
-from nndl.nn.parameter import Parameter
+from nndl.nn.core.parameter import Parameter
 from nndl.summary import Summary, SummaryError, summary
 
 

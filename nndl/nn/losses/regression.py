@@ -1,0 +1,88 @@
+"""Element-wise regression losses: mean squared error and mean absolute error."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nndl.nn.losses.loss import Loss
+
+
+class MSELoss(Loss):
+    """Squared error between predictions ``h`` and targets ``y``, element by element.
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum', 'none'}
+        ``'mean'`` divides by the number of *elements* (as ``torch.nn.MSELoss``),
+        ``'sum'`` adds them.
+    half : bool
+        ``False`` (PyTorch's convention): each element costs ``(h − y)²``.
+        ``True`` (the notes' convention): ``½ (h − y)²``, whose gradient is
+        exactly the residual ``h − y``.
+
+    Notes
+    -----
+    With ``c = ½`` if ``half`` else ``1`` and ``K`` = number of elements
+    (``'mean'``) or 1 (``'sum'``):
+
+    .. math::
+        L = \\frac{c}{K} Σ_i (h_i − y_i)^2, \\qquad
+        \\frac{∂L}{∂h_i} = \\frac{2c}{K} (h_i − y_i)
+
+    Shapes
+    ------
+    scores (any shape), target (the same shape and dtype; no broadcasting).
+    """
+
+    def __init__(self, reduction: str = "mean", half: bool = False, dtype=np.float32):
+        super().__init__(reduction, dtype)
+        self.half = bool(half)
+
+    def forward(self, scores: np.ndarray, target: np.ndarray) -> float:
+        scores = self._check_scores(scores)
+        target = self._check_same_shape(scores, target)
+        residual = scores - target
+        factor = 0.5 if self.half else 1.0
+        self._cache = (residual, factor)
+        return factor * self._reduce(np.square(residual))
+
+    def _backward(self, cache) -> np.ndarray:
+        residual, factor = cache
+        # 2c/K as a Python float keeps the residual's dtype (no float64 upcast).
+        return residual * (2.0 * factor * self._scale(residual.size))
+
+    def extra_repr(self) -> str:
+        return f"reduction='{self.reduction}'" + (", half=True" if self.half else "")
+
+
+class L1Loss(Loss):
+    """Absolute error ``|h − y|``, element by element (mean absolute error).
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum', 'none'}
+        ``'mean'`` divides by the number of elements, as ``torch.nn.L1Loss``.
+
+    Notes
+    -----
+    .. math::
+        L = \\frac{1}{K} Σ_i |h_i − y_i|, \\qquad
+        \\frac{∂L}{∂h_i} = \\frac{1}{K} \\operatorname{sign}(h_i − y_i)
+
+    ``|·|`` has no derivative at 0; the subgradient used there is
+    ``sign(0) = 0``, as PyTorch does.
+
+    Shapes
+    ------
+    scores (any shape), target (the same shape and dtype; no broadcasting).
+    """
+
+    def forward(self, scores: np.ndarray, target: np.ndarray) -> float:
+        scores = self._check_scores(scores)
+        target = self._check_same_shape(scores, target)
+        residual = scores - target
+        self._cache = residual
+        return self._reduce(np.abs(residual))
+
+    def _backward(self, residual) -> np.ndarray:
+        return np.sign(residual) * self._scale(residual.size)
