@@ -1,0 +1,3 @@
+"""Reference kernels: activations (filled in by the glass-box core work)."""
+
+__all__: list[str] = []
