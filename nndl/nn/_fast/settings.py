@@ -39,6 +39,10 @@ class FastSettings:
     batch_norm_slab_bytes : int
         Size of the slabs batch norm's training passes work through, so each
         slab is reduced while it is in cache.
+    linear_parallel_min_macs : int
+        Multiply-adds of one Linear product from which it is split by weight
+        columns over nndl's threads (below it a thread hand-off costs more
+        than it saves, e.g. in LeNet-5's layers).
     """
 
     parallel_min_elements: int = 1 << 20
@@ -46,6 +50,7 @@ class FastSettings:
     row_layout_min_channels: int = 16
     channels_last_min_filters: int = 16
     batch_norm_slab_bytes: int = 1 << 19
+    linear_parallel_min_macs: int = 8 << 20
 
     @contextmanager
     def override(self, **values):
