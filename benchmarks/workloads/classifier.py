@@ -12,7 +12,7 @@ import numpy as np
 from harness import Task
 
 from nndl import nn, optim
-from nndl.nn.core.module import backward_parameters
+from nndl.nn.core.hooks import backward_parameters
 
 
 def torch_copy(nndl_model, torch_model):

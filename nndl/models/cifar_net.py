@@ -43,8 +43,8 @@ class CifarNet(nn.Sequential):
             nn.Flatten(dtype=dtype), nn.Linear(2 * width * 8 * 8, 256, rng=rng, dtype=dtype), nn.ReLU(dtype=dtype),
             nn.Dropout(dropout, rng=rng, dtype=dtype), nn.Linear(256, num_classes, rng=rng, dtype=dtype))
 
-    def config_arguments(self) -> dict:
-        return {}  # rebuilt from its own arguments, not from its children
+    def get_config(self) -> dict:
+        return nn.Module.get_config(self)  # rebuilt from its own arguments, not from its children
 
 
 def cifar_net(num_classes: int = 10, in_channels: int = 3, width: int = 32, dropout: float = 0.5, rng=None,

@@ -66,8 +66,8 @@ class LeNet5(nn.Sequential):
             ("fc3", nn.Linear(84, num_classes, **kw)),
         ]), dtype=dtype)
 
-    def config_arguments(self) -> dict:
-        return {}  # rebuilt from its own arguments, not from its children
+    def get_config(self) -> dict:
+        return nn.Module.get_config(self)  # rebuilt from its own arguments, not from its children
 
 
 def lenet5(num_classes: int = 10, in_channels: int = 1, activation: str = "tanh", pool: str = "avg",

@@ -67,8 +67,8 @@ class MLP(nn.Sequential):
         super().__init__(*layers, dtype=dtype)
         self.sizes = sizes
 
-    def config_arguments(self) -> dict:
-        return {}  # rebuilt from its own arguments, not from its children
+    def get_config(self) -> dict:
+        return nn.Module.get_config(self)  # rebuilt from its own arguments, not from its children
 
 
 def mlp(sizes, activation: str = "relu", dropout: float = 0.0, batch_norm: bool = False, init: str = "auto",

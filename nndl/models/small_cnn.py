@@ -52,8 +52,8 @@ class SmallCNN(nn.Sequential):
             nn.Linear(2 * width * (height // 4) * (width_px // 4), num_classes, rng=rng, dtype=dtype),
         )
 
-    def config_arguments(self) -> dict:
-        return {}  # rebuilt from its own arguments, not from its children
+    def get_config(self) -> dict:
+        return nn.Module.get_config(self)  # rebuilt from its own arguments, not from its children
 
 
 def small_cnn(in_channels: int = 1, num_classes: int = 10, input_size=8, width: int = 32, dropout: float = 0.3,

@@ -8,7 +8,8 @@ import math
 import numpy as np
 
 from nndl.data.loader import DataLoader
-from nndl.nn.core.module import Module, backward_parameters
+from nndl.nn.core.hooks import backward_parameters
+from nndl.nn.core.module import Module
 from nndl.random import as_generator
 from nndl.train.callback import Callback, CallbackList, History
 from nndl.train.metrics import resolve_metric

@@ -1,7 +1,8 @@
 """How layers use the CPU's cores: single-threaded BLAS calls, batches split over nndl's own threads.
 
-:class:`nndl.nn.core.module.Module` wraps every ``forward`` and ``backward`` in
-:func:`compute_scope`; the outermost call chooses for the whole computation.
+:mod:`nndl.nn.core.hooks` enters :func:`compute_scope` at the outermost
+``module(x)`` and ``nn.backward(module, δ)``; that call chooses the policy
+for the whole computation below it.
 A network holding a convolution (a layer with ``splits_batch = True``)
 computes with a single-threaded BLAS, and its large layers split their batch
 over a pool of worker threads instead (:func:`split_batch`): as many threads
@@ -27,13 +28,11 @@ each other's setting (slower for a while, never wrong).
 
 from __future__ import annotations
 
-import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-PARALLEL_MIN_ELEMENTS = 1 << 20
-"""Work size (a layer's column-matrix entries or multiply-adds) from which its batch is split over threads."""
+from nndl.nn._fast.settings import settings
 
 _STATE = threading.local()
 _BLAS = None
@@ -109,24 +108,6 @@ def compute_scope(split: bool = True):
             _set_blas_threads(saved)
 
 
-def under_compute_scope(method):
-    """Decorator for ``Module.forward``/``backward``: the outermost call opens a :func:`compute_scope`.
-
-    The scope splits batches when the module tree holds a layer that
-    benefits (a class attribute ``splits_batch = True``, e.g. convolutions).
-    Nested calls cost one attribute test.
-    """
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        if in_compute_scope():
-            return method(self, *args, **kwargs)
-        with compute_scope(split=any(getattr(m, "splits_batch", False) for m in self.modules())):
-            return method(self, *args, **kwargs)
-
-    return wrapper
-
-
 @contextmanager
 def _single_threaded_blas():
     """For splits outside any compute scope (kernels called directly): BLAS at 1 thread meanwhile."""
@@ -146,13 +127,13 @@ def split_batch(work, batch: int, elements: int) -> list:
     """Call ``work(part)`` on contiguous slices of ``range(batch)``, in parallel when worth it.
 
     ``elements`` estimates the work (e.g. entries of the layer's column
-    matrices); below :data:`PARALLEL_MIN_ELEMENTS`, with one item, or with
+    matrices); below ``settings.parallel_min_elements``, with one item, or with
     one worker, ``work(slice(0, batch))`` runs alone. The calling thread
     takes the first part. Returns the results in order.
     """
     global _POOL
     threads = min(worker_count(), batch)
-    if threads <= 1 or elements < PARALLEL_MIN_ELEMENTS:
+    if threads <= 1 or elements < settings.parallel_min_elements:
         return [work(slice(0, batch))]
     bounds = [batch * t // threads for t in range(threads + 1)]
     parts = [slice(bounds[t], bounds[t + 1]) for t in range(threads)]

@@ -13,6 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from nndl.nn.core.hooks import backward
 from nndl.nn.core.module import Module
 
 
@@ -130,9 +131,9 @@ class Residual(Module):
 
     def backward(self, dout):
         self._saved()
-        dx = self.block.backward(dout)
+        dx = backward(self.block, dout)
         # The shortcut receives the same δ; the identity's input gradient is δ itself.
-        return dx + (dout if self.shortcut is None else self.shortcut.backward(dout))
+        return dx + (dout if self.shortcut is None else backward(self.shortcut, dout))
 
     def output_shape(self, input_shape):
         block_shape = self.block.output_shape(tuple(input_shape))
@@ -208,7 +209,7 @@ class Concat(Module):
     def backward(self, dout):
         boundaries = self._saved()
         pieces = np.split(dout, boundaries, axis=self.axis)
-        return _sum_gradients(branch.backward(piece) for branch, piece in zip(self._modules.values(), pieces))
+        return _sum_gradients(backward(branch, piece) for branch, piece in zip(self._modules.values(), pieces))
 
     def output_shape(self, input_shape):
         shapes = [tuple(branch.output_shape(tuple(input_shape))) for branch in self._modules.values()]
@@ -263,7 +264,7 @@ class Parallel(Module):
                 else type(douts).__name__
             raise ValueError(f"Parallel: backward expects a tuple of {len(self._modules)} gradients "
                              f"(one per head, None for a head without loss), got {got}")
-        dx = _sum_gradients(head.backward(dout) for head, dout in zip(self._modules.values(), douts)
+        dx = _sum_gradients(backward(head, dout) for head, dout in zip(self._modules.values(), douts)
                             if dout is not None)
         if dx is None:
             return np.zeros(input_shape, dtype=input_dtype)

@@ -1,63 +1,59 @@
-"""The Module base class: parameters, buffers, children, modes and state dicts.
+"""The Module base class: parameters, buffers, children, modes, hooks and state dicts.
 
 Backpropagation here is explicit: ``forward`` keeps what ``backward`` needs
 (the notes' stored a's and z's) and ``backward(dout)`` runs one step of the δ
 recursion, returning d(loss)/d(input) and *adding* d(loss)/d(parameter) into
 each parameter's ``.grad``. Containers chain these calls; there is no tape.
+
+A subclass's methods are its own: nothing here wraps or replaces them.
+``module(x)`` and ``nn.backward(module, δ)`` are the two entries that run
+hooks and the threading policy around them (:mod:`nndl.nn.core.hooks`).
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections import OrderedDict
 from typing import Any, Iterator
 
 import numpy as np
 
-from nndl.nn._fast.parallel import under_compute_scope
+from nndl.nn.core import hooks
 from nndl.nn.core.parameter import Parameter, as_float_dtype
+from nndl.nn.core.state_dict import StateDictError, load_state_dict, state_dict
+
+MEMORY_FORMATS = ("contiguous", "channels_last")
 
 
-class StateDictError(KeyError):
-    """Raised by ``load_state_dict`` with every missing, unexpected and mis-shaped key."""
+class ModuleType(type):
+    """The metaclass of :class:`Module`: remembers what each instance was built from.
 
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0])
-
-
-def _recording_init(init):
-    """Wrap a subclass ``__init__`` so the instance remembers the arguments it was built with.
-
-    Only the outermost (most derived) constructor records: ``super().__init__``
-    calls find the record already there. ``nndl.nn.core.config`` turns the record
-    into a JSON configuration that rebuilds the model (checkpoints).
+    Building ``cls(*args, **kwargs)`` runs ``__new__`` and ``__init__`` as
+    usual, then stores the arguments (``_init_args``, ``_init_kwargs``) and the
+    children as they were at the end of construction (``_built_children``).
+    :meth:`Module.get_config` rebuilds a model from the first and records, by
+    comparing with the second, the children a user replaced or added since
+    (``model.fc = nn.Linear(512, 5)``). No method of the class is touched.
     """
-    signature = inspect.signature(init)
 
-    @functools.wraps(init)
-    def wrapper(self, *args, **kwargs):
-        if "_init_arguments" not in self.__dict__:
-            try:
-                bound = signature.bind(self, *args, **kwargs)
-            except TypeError:
-                bound = None  # let the real __init__ raise its own, clearer error
-            if bound is not None:
-                arguments = dict(bound.arguments)
-                arguments.pop(next(iter(signature.parameters)))  # self
-                object.__setattr__(self, "_init_arguments", (type(self), signature, arguments))
-        init(self, *args, **kwargs)
-
-    return wrapper
+    def __call__(cls, *args, **kwargs):
+        module = super().__call__(*args, **kwargs)
+        if isinstance(module, Module) and "_init_args" not in module.__dict__:
+            object.__setattr__(module, "_init_args", args)
+            object.__setattr__(module, "_init_kwargs", kwargs)
+            object.__setattr__(module, "_built_children", dict(module._modules))
+        return module
 
 
-class Module:
+class Module(metaclass=ModuleType):
     """Base class of every layer, container and loss.
 
     Subclasses set parameters (``Parameter``), child modules (``Module``) and
     buffers (``register_buffer``) as attributes in ``__init__`` after calling
     ``super().__init__()``; they are found by name, in assignment order, which
-    is the order of ``parameters()`` and of the state-dict keys.
+    is the order of ``parameters()`` and of the state-dict keys. A subclass
+    writes ``forward`` (storing what its backward needs) and ``backward``
+    (returning ∂L/∂input and accumulating its parameters' gradients).
 
     Parameters
     ----------
@@ -65,26 +61,16 @@ class Module:
         Floating type of the parameters and buffers this module creates.
     """
 
-    registry: dict[str, type] = {}
-    """Every Module subclass by ``module.qualname``: rebuilds a model from its saved configuration."""
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        Module.registry[f"{cls.__module__}.{cls.__qualname__}"] = cls
-        if "__init__" in cls.__dict__:
-            cls.__init__ = _recording_init(cls.__init__)
-        # Every computation runs under one threading policy (nndl.nn._fast.parallel).
-        for name in ("forward", "backward"):
-            if name in cls.__dict__:
-                setattr(cls, name, under_compute_scope(cls.__dict__[name]))
-
     def __init__(self, dtype=np.float32):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
+        for table in ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks"):
+            object.__setattr__(self, table, OrderedDict())
         self.training = True
         self.dtype = as_float_dtype(dtype, type(self).__name__)
+        self.memory_format = "contiguous"
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -142,11 +128,42 @@ class Module:
 
     The first layer of a network needs no ∂L/∂x (the data is not trained):
     skipping it saves a third of that layer's backward work, as PyTorch does
-    for inputs that do not require a gradient. See :func:`backward_parameters`.
+    for inputs that do not require a gradient. See :func:`nndl.nn.backward`.
+    """
+
+    splits_batch = False
+    """True for layers whose fast kernels split a batch over nndl's threads (e.g. convolutions).
+
+    A network holding one computes with a single-threaded BLAS and nndl's
+    threads (:mod:`nndl.nn._fast.parallel`).
     """
 
     def __call__(self, *inputs, **kwargs):
-        return self.forward(*inputs, **kwargs)
+        """Run ``forward`` with this module's hooks; the outermost call also sets threads and layout (:mod:`.hooks`)."""
+        return hooks.call_forward(self, inputs, kwargs)
+
+    # ------------------------------------------------------------------ hooks (PyTorch's names and signatures)
+    def register_forward_pre_hook(self, hook) -> hooks.RemovableHandle:
+        """``hook(module, inputs) -> None or new inputs``, called before ``forward``."""
+        return hooks.add_hook(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook) -> hooks.RemovableHandle:
+        """``hook(module, inputs, output) -> None or new output``, called after ``forward``."""
+        return hooks.add_hook(self._forward_hooks, hook)
+
+    def register_full_backward_pre_hook(self, hook) -> hooks.RemovableHandle:
+        """``hook(module, grad_output) -> None or new grad_output``, called before ``backward``."""
+        return hooks.add_hook(self._backward_pre_hooks, hook)
+
+    def register_full_backward_hook(self, hook) -> hooks.RemovableHandle:
+        """``hook(module, grad_input, grad_output) -> None or new grad_input``, called after ``backward``.
+
+        ``grad_input = (∂L/∂x,)`` and ``grad_output = (∂L/∂y,)``; ∂L/∂x is None
+        when the caller asked for parameter gradients only. It fires when the
+        module is run through :func:`nndl.nn.backward` (as every container and
+        the Trainer do), not when its ``backward`` method is called directly.
+        """
+        return hooks.add_hook(self._backward_hooks, hook)
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Shape of ``forward``'s output for an input of ``input_shape``, without running data."""
@@ -225,12 +242,26 @@ class Module:
             param.requires_grad = bool(requires_grad)
         return self
 
-    def to(self, dtype) -> Module:
+    def to(self, dtype=None, memory_format: str | None = None) -> Module:
         """Convert parameters, gradients and float buffers to ``dtype`` in place; return ``self``.
 
         Parameter objects are kept (their ``.data`` is replaced), so an
         optimizer built before the call still updates the same parameters.
+
+        ``memory_format="channels_last"`` lets this module's outputs (and input
+        gradients) keep the layout the fast kernels compute in: arrays of NCHW
+        shape stored channels-last, as ``torch.channels_last``; values and
+        indexing are unchanged. The default, ``"contiguous"``, returns
+        C-contiguous arrays from every outermost call.
         """
+        if memory_format is not None:
+            if memory_format not in MEMORY_FORMATS:
+                raise ValueError(f"{type(self).__name__}.to: unknown memory_format {memory_format!r}; "
+                                 f"valid: {', '.join(MEMORY_FORMATS)}")
+            for module in self.modules():
+                module.memory_format = memory_format
+        if dtype is None:
+            return self
         dtype = as_float_dtype(dtype, f"{type(self).__name__}.to")
         for module in self.modules():
             module.dtype = dtype
@@ -249,64 +280,44 @@ class Module:
         """Number of scalar parameters (shared parameters counted once)."""
         return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
 
+    # ------------------------------------------------------------------ configuration
+    def get_config(self) -> dict:
+        """The constructor arguments that rebuild this module, by parameter name (Keras's ``get_config``).
+
+        By default, the arguments it was built with, as the constructor's
+        signature binds them; an argument that is a child module reads as the
+        child registered under the same name now. A module whose construction
+        arguments do not describe it (``Sequential``: its current children)
+        overrides this. :func:`nndl.nn.to_config` turns the result into JSON.
+        """
+        if "_init_args" not in self.__dict__:
+            from nndl.nn.core.config import ConfigError
+
+            raise ConfigError(f"{type(self).__name__}: built without its constructor (no arguments recorded); "
+                              "define get_config()")
+        signature = inspect.signature(type(self).__init__)
+        try:
+            bound = signature.bind(self, *self._init_args, **self._init_kwargs)
+        except TypeError as exc:
+            from nndl.nn.core.config import ConfigError
+
+            raise ConfigError(f"{type(self).__name__}: its constructor arguments do not match its signature "
+                              f"({exc}); define get_config()") from None
+        arguments = dict(bound.arguments)
+        arguments.pop(next(iter(signature.parameters)))  # self
+        for name, value in arguments.items():
+            if isinstance(value, Module) and isinstance(self._modules.get(name), Module):
+                arguments[name] = self._modules[name]
+        return arguments
+
     # ------------------------------------------------------------------ state
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Copies of every parameter and persistent buffer under PyTorch's dotted names."""
-        state: OrderedDict[str, np.ndarray] = OrderedDict()
-        for module_prefix, module in self.named_modules():
-            for name, param in module._parameters.items():
-                if param is not None:
-                    state[f"{module_prefix}.{name}" if module_prefix else name] = param.data.copy()
-            for name, buf in module._buffers.items():
-                if buf is not None and name not in module._non_persistent:
-                    state[f"{module_prefix}.{name}" if module_prefix else name] = buf.copy()
-        return state
+        return state_dict(self)
 
-    def load_state_dict(self, state_dict, strict: bool = True) -> None:
-        """Copy values from ``state_dict`` into this module's parameters and buffers.
-
-        Every problem is reported at once in one ``StateDictError``: keys the
-        module needs but the dict lacks (when ``strict``), keys the module does
-        not know (when ``strict``), and values whose shape differs. Values are
-        copied into the existing arrays, converted to this module's dtype;
-        a non-numeric value or a float value for an integer buffer is an error.
-        """
-        targets: dict[str, tuple[Module, str, bool]] = {}
-        for module_prefix, module in self.named_modules():
-            for name, param in module._parameters.items():
-                if param is not None:
-                    targets[f"{module_prefix}.{name}" if module_prefix else name] = (module, name, True)
-            for name, buf in module._buffers.items():
-                if buf is not None and name not in module._non_persistent:
-                    targets[f"{module_prefix}.{name}" if module_prefix else name] = (module, name, False)
-
-        missing = [key for key in targets if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in targets]
-        problems = []
-        updates = []
-        for key, (module, name, is_param) in targets.items():
-            if key not in state_dict:
-                continue
-            current = module._parameters[name].data if is_param else module._buffers[name]
-            value = np.asarray(state_dict[key])
-            if value.shape != current.shape:
-                problems.append(f"{key}: expected shape {current.shape}, got {value.shape}")
-            elif not (np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_):
-                problems.append(f"{key}: expected a numeric array, got dtype {value.dtype}")
-            elif np.issubdtype(current.dtype, np.integer) and not np.issubdtype(value.dtype, np.integer):
-                problems.append(f"{key}: expected an integer array, got dtype {value.dtype}")
-            else:
-                updates.append((current, value))
-        messages = []
-        if strict and missing:
-            messages.append("missing keys: " + ", ".join(missing))
-        if strict and unexpected:
-            messages.append("unexpected keys: " + ", ".join(unexpected))
-        messages.extend(problems)
-        if messages:
-            raise StateDictError(f"{type(self).__name__}.load_state_dict: " + "; ".join(messages))
-        for current, value in updates:
-            np.copyto(current, value, casting="unsafe")
+    def load_state_dict(self, state, strict: bool = True) -> None:
+        """Copy values from ``state`` into this module's parameters and buffers (see :func:`.state_dict.load_state_dict`)."""
+        load_state_dict(self, state, strict)
 
     # ------------------------------------------------------------------ representation
     def extra_repr(self) -> str:
@@ -355,15 +366,3 @@ class Module:
         if value is None:
             raise RuntimeError(f"{self.describe()}: backward called before forward")
         return value
-
-
-def backward_parameters(module: Module, dout):
-    """Backpropagate ``dout`` through ``module`` for its parameter gradients only.
-
-    Modules that can (``can_skip_input_grad``) skip ∂L/∂input, whose value is
-    then None; any other module runs its ordinary ``backward``. This is what a
-    training loop calls on the whole model.
-    """
-    if module.can_skip_input_grad:
-        return module.backward(dout, need_input_grad=False)
-    return module.backward(dout)

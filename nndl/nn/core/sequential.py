@@ -6,7 +6,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from nndl.nn.core.module import Module, backward_parameters
+from nndl.nn.core.hooks import backward
+from nndl.nn.core.module import Module
 
 
 class Sequential(Module):
@@ -46,10 +47,10 @@ class Sequential(Module):
         """δ recursion from the last module to the first; ``need_input_grad=False`` lets the first skip ∂L/∂x."""
         modules = list(self._modules.values())
         for module in reversed(modules[1:]):
-            dout = module.backward(dout)
+            dout = backward(module, dout)
         if not modules:
             return dout
-        return modules[0].backward(dout) if need_input_grad else backward_parameters(modules[0], dout)
+        return backward(modules[0], dout, need_input_grad)
 
     def output_shape(self, input_shape):
         shape = tuple(input_shape)
@@ -57,9 +58,9 @@ class Sequential(Module):
             shape = module.output_shape(shape)
         return shape
 
-    def config_arguments(self) -> dict:
-        """The current children (``append`` may have added some since construction)."""
-        return {"modules": (OrderedDict(self._modules),)}
+    def get_config(self) -> dict:
+        """The current children (``append`` or item assignment may have changed them since construction)."""
+        return {**super().get_config(), "modules": (OrderedDict(self._modules),)}
 
     def add_module(self, name: str, module: Module) -> None:
         """Register ``module`` as the child ``name``; the same instance may not appear twice.
