@@ -6,6 +6,8 @@ import torch
 
 from nndl import nn
 from nndl.check import gradcheck
+from nndl.nn._fast.settings import settings
+from nndl.nn.core.kernels import kernels
 from tests.layer_checks import GRAD_TOL, assert_torch_parity, check_layer, load_into_torch
 
 CASES = [
@@ -154,10 +156,11 @@ def test_training_backward_matches_explicit_jacobian():
     rng = np.random.default_rng(5)
     x = rng.standard_normal((7, 1))
     dout = rng.standard_normal((7, 1))
-    out, cache = nn.batchnorm_forward(x, None, None, eps=1e-5)
+    k = kernels()
+    out, cache = k.batch_norm_forward(x, None, None, eps=1e-5)
     sigma = np.sqrt(x.var() + 1e-5)
     jacobian = (np.eye(7) - 1.0 / 7 - np.outer(out[:, 0], out[:, 0]) / 7) / sigma
-    dx, dweight, dbias = nn.batchnorm_backward(dout, cache)
+    dx, dweight, dbias = k.batch_norm_backward(dout, cache)
     np.testing.assert_allclose(dx[:, 0], jacobian.T @ dout[:, 0], rtol=1e-12, atol=1e-14)
     assert dweight is None and dbias is None
 
@@ -194,17 +197,16 @@ def test_gradcheck_with_large_gamma_and_shifted_input():
 
 
 @pytest.mark.parametrize("slab_bytes", [1, 400, 1 << 19])
-def test_training_kernels_do_not_depend_on_the_slab_size(monkeypatch, slab_bytes):
+def test_training_kernels_do_not_depend_on_the_slab_size(slab_bytes):
     # Slabs of 1 row, of 2 rows (the last one short: 5 = 2 + 2 + 1) and one slab for the whole batch.
-    from nndl.nn.layers import batchnorm as batchnorm_module
-
     rng = np.random.default_rng(11)
     x = rng.standard_normal((5, 3, 2, 4)) * 2.0 + 0.5
     dout = rng.standard_normal(x.shape)
     weight, bias = rng.standard_normal(3), rng.standard_normal(3)
-    monkeypatch.setattr(batchnorm_module, "SLAB_BYTES", slab_bytes)
-    out, cache = nn.batchnorm_forward(x, weight, bias)
-    dx, dweight, dbias = nn.batchnorm_backward(dout, cache)
+    k = kernels("fast")
+    with settings.override(batch_norm_slab_bytes=slab_bytes):
+        out, cache = k.batch_norm_forward(x, weight, bias)
+        dx, dweight, dbias = k.batch_norm_backward(dout, cache)
     mean = x.mean(axis=(0, 2, 3), keepdims=True)
     inv_std = 1.0 / np.sqrt(x.var(axis=(0, 2, 3), keepdims=True) + 1e-5)
     x_hat = (x - mean) * inv_std

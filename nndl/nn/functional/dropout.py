@@ -1,3 +1,72 @@
-"""Reference kernels: dropout (filled in by the glass-box core work)."""
+"""Reference kernels: inverted dropout.
 
-__all__: list[str] = []
+Notes 000 §8.6: in training, every unit is dropped with probability
+``drop_prob`` and the kept ones are scaled by ``1/(1 − drop_prob)`` so that
+the expected activation is unchanged; at test time the layer is the identity
+(no rescaling needed, which is why *inverted* dropout is the usual form).
+
+``drop_prob`` is PyTorch's ``p``: the probability of *dropping* a unit. (The
+notes' and CS231n's ``p`` is the probability of *keeping* it; the name here
+avoids the ambiguity.) The randomness comes from the ``rng`` argument only:
+the same Generator state gives the same mask.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nndl.random import as_generator
+
+__all__ = ["dropout_backward", "dropout_forward", "dropout_mask"]
+
+
+def dropout_mask(shape: tuple[int, ...], drop_prob: float, rng, dtype=np.float32) -> np.ndarray:
+    """The scaled mask ``m = 1[u ≥ drop_prob] / (1 − drop_prob)``, ``u ~ U[0, 1)`` i.i.d.
+
+    Each entry is ``1/(1 − drop_prob)`` with probability ``1 − drop_prob``
+    and ``0`` otherwise, so ``E[m] = 1``. Uniforms are drawn in ``dtype``
+    (float32 draws are cheaper) from ``rng`` (a Generator, advanced; an int
+    seed; or None for fresh entropy). ``drop_prob = 1`` gives an all-zero mask.
+    """
+    if drop_prob >= 1.0:
+        return np.zeros(shape, dtype=dtype)
+    mask = (as_generator(rng).random(shape, dtype=dtype) >= drop_prob).astype(dtype)
+    mask *= 1.0 / (1.0 - drop_prob)
+    return mask
+
+
+def dropout_forward(x: np.ndarray, drop_prob: float = 0.5, rng=None, training: bool = True, mask_shape=None):
+    """Inverted dropout: ``y = x ⊙ m`` with the scaled mask ``m`` of :func:`dropout_mask`; ``y = x`` at test time.
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+    drop_prob : float in [0, 1]
+        Probability of zeroing a unit (PyTorch's ``p``).
+    rng : Generator, int or None
+        Source of the mask.
+    training : bool
+        False (or ``drop_prob = 0``): the identity, nothing drawn.
+    mask_shape : tuple or None
+        Shape of the mask, broadcast over ``x`` (each axis ``x``'s size or
+        1): ``(N, C, 1, 1)`` drops whole channels of images (``Dropout2d``).
+        Default: ``x.shape``, one draw per unit.
+
+    Returns
+    -------
+    out : ndarray, shape of ``x`` (``x`` itself when nothing is dropped)
+    cache : ndarray or None
+        The mask (None for the identity).
+    """
+    if not training or drop_prob == 0.0:
+        return x, None
+    mask_shape = x.shape if mask_shape is None else tuple(mask_shape)
+    if len(mask_shape) != x.ndim or any(m not in (1, n) for m, n in zip(mask_shape, x.shape)):
+        raise ValueError(f"dropout_forward: mask_shape {mask_shape} must have x's axes {x.shape}, each its size or 1")
+    mask = dropout_mask(mask_shape, drop_prob, rng, x.dtype)
+    return x * mask, mask                                  # y = x ⊙ m
+
+
+def dropout_backward(dout: np.ndarray, cache) -> np.ndarray:
+    """``∂L/∂x = δ ⊙ m``: a dropped unit passes no gradient, a kept one is scaled like its output."""
+    return dout if cache is None else dout * cache

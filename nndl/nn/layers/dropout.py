@@ -1,52 +1,19 @@
-"""Inverted dropout: kernels and the ``Dropout`` / ``Dropout2d`` modules.
+"""Inverted dropout: the ``Dropout`` / ``Dropout2d`` modules (kernels: ``dropout_forward`` / ``dropout_backward``).
 
-Notes 000 §8.6: in training, every unit is dropped with probability
-``drop_prob`` and the kept ones are scaled by ``1/(1 − drop_prob)`` so that
-the expected activation is unchanged; at test time the layer is the identity
-(no rescaling needed, which is why *inverted* dropout is the usual form).
-
-``drop_prob`` is PyTorch's ``p``: the probability of *dropping* a unit. (The
-notes' and CS231n's ``p`` is the probability of *keeping* it; the name here
-avoids the ambiguity.)
+In training every unit (``Dropout``) or every channel (``Dropout2d``) is
+dropped with probability ``drop_prob`` and the kept ones are scaled by
+``1/(1 − drop_prob)``; in evaluation the layer is the identity. ``drop_prob``
+is PyTorch's ``p``, the probability of *dropping*. Each module draws its
+masks from its own Generator, ``self.rng``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from nndl.nn.core.kernels import kernels
 from nndl.nn.core.module import Module
 from nndl.random import as_generator
-
-
-def dropout_mask(shape: tuple[int, ...], drop_prob: float, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
-    """The scaled mask ``m = 1[u ≥ drop_prob] / (1 − drop_prob)``, ``u ~ U[0, 1)`` i.i.d.
-
-    Each entry is ``1/(1 − drop_prob)`` with probability ``1 − drop_prob``
-    and ``0`` otherwise, so ``E[m] = 1``. Uniforms are drawn in ``dtype``
-    (float32 draws are cheaper). ``drop_prob = 1`` gives an all-zero mask.
-    """
-    if drop_prob >= 1.0:
-        return np.zeros(shape, dtype=dtype)
-    mask = (rng.random(shape, dtype=dtype) >= drop_prob).astype(dtype)
-    mask *= 1.0 / (1.0 - drop_prob)
-    return mask
-
-
-def dropout_forward(x: np.ndarray, mask: np.ndarray):
-    """``y = x ⊙ m`` with a scaled mask from :func:`dropout_mask` (broadcast over the axes where it has size 1).
-
-    Returns
-    -------
-    out : ndarray, shape of ``x``
-    cache : ndarray
-        The mask.
-    """
-    return x * mask, mask
-
-
-def dropout_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
-    """``∂L/∂x = δ ⊙ m``: a dropped unit passes no gradient, a kept one is scaled like its output."""
-    return dout * cache
 
 
 class _DropoutBase(Module):
@@ -66,20 +33,17 @@ class _DropoutBase(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_input(x, min_ndim=1)
         self._check_shape(x.shape)
-        if not self.training or self.drop_prob == 0.0:
-            self._cache = (None, x.shape)
-            return x
-        mask = dropout_mask(self._mask_shape(x), self.drop_prob, self.rng, x.dtype)
-        out, mask = dropout_forward(x, mask)
-        self._cache = (mask, x.shape)
+        k = kernels()
+        out, cache = k.dropout_forward(x, self.drop_prob, self.rng, self.training, self._mask_shape(x))
+        self._cache = (k, cache, x.shape)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        mask, shape = self._saved()
+        k, cache, shape = self._saved()
         if dout.shape != shape:
             # The mask would broadcast against a wrongly shaped gradient without complaint.
             raise ValueError(f"{self.describe()}: gradient shape {dout.shape} differs from the output shape {shape}")
-        return dout if mask is None else dropout_backward(dout, mask)
+        return k.dropout_backward(dout, cache)
 
     def _check_shape(self, shape) -> None:
         pass
