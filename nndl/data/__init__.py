@@ -15,7 +15,8 @@ from nndl.data.loader import DataLoader
 from nndl.data.preprocessing import MinMaxScaler, StandardScaler, one_hot
 from nndl.data.safe_pickle import RestrictedUnpickler, safe_load_pickle
 from nndl.data.splits import KFold, StratifiedKFold, bootstrap_sample, train_test_split
-from nndl.data.tabular import load_csv, load_npz
+from nndl.data.npz import load_npz
+from nndl.data.tabular import load_csv
 
 __all__ = [
     "CIFAR10_CLASSES", "Compose", "DataFormatError", "DataLoader", "GaussianNoise", "KFold", "MinMaxScaler",

@@ -22,6 +22,7 @@ import os
 import numpy as np
 
 from nndl.data.errors import DataFormatError
+from nndl.data.limits import read_limited
 from nndl.data.safe_pickle import safe_load_pickle
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -41,8 +42,12 @@ def _check_labels(path, labels: np.ndarray, num_classes: int) -> None:
         raise DataFormatError(path, f"label {labels[bad]} of record {bad} out of range [0, {num_classes})")
 
 
-def read_cifar_binary_batch(path: str | os.PathLike, num_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+def read_cifar_binary_batch(path: str | os.PathLike, num_classes: int = 10, max_bytes: int | None = None
+                            ) -> tuple[np.ndarray, np.ndarray]:
     """One binary CIFAR-10 batch file.
+
+    Its size on disk is checked against ``max_bytes`` (default
+    ``nndl.data.limits.MAX_DATA_BYTES``) before it is read.
 
     Returns
     -------
@@ -52,10 +57,9 @@ def read_cifar_binary_batch(path: str | os.PathLike, num_classes: int = 10) -> t
     Raises
     ------
     DataFormatError
-        The size is not a multiple of 3073 bytes, or a label is out of range.
+        The size is not a multiple of 3073 bytes or over the limit, or a label is out of range.
     """
-    with open(path, "rb") as file:
-        raw = file.read()
+    raw = read_limited(path, max_bytes, "CIFAR-10 records")
     if len(raw) == 0 or len(raw) % RECORD_BYTES:
         raise DataFormatError(path, f"size {len(raw)} bytes is not a positive multiple of the {RECORD_BYTES}-byte "
                                     f"record (1 label byte + {PIXELS} pixel bytes): truncated or not CIFAR-10 binary")
@@ -65,8 +69,11 @@ def read_cifar_binary_batch(path: str | os.PathLike, num_classes: int = 10) -> t
     return records[:, 1:].reshape((-1, *IMAGE_SHAPE)).copy(), labels
 
 
-def read_cifar_python_batch(path: str | os.PathLike, num_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """One Python-version (pickled) CIFAR-10 batch file, read with the restricted unpickler.
+def read_cifar_python_batch(path: str | os.PathLike, num_classes: int = 10, max_bytes: int | None = None
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """One Python-version (pickled) CIFAR-10 batch file, read with the bounded, restricted unpickler.
+
+    See :func:`nndl.data.safe_pickle.safe_load_pickle`; ``max_bytes`` limits the file's size.
 
     Returns
     -------
@@ -76,15 +83,16 @@ def read_cifar_python_batch(path: str | os.PathLike, num_classes: int = 10) -> t
     Raises
     ------
     DataFormatError
-        A refused pickle global, a corrupt pickle, a missing ``b'data'`` or
+        A refused pickle global, a corrupt, too deep or oversized pickle, a missing ``b'data'`` or
         ``b'labels'`` entry, wrong shapes or types, or a label out of range.
     """
-    batch = safe_load_pickle(path)
+    batch = safe_load_pickle(path, max_bytes=max_bytes)
     if not isinstance(batch, dict):
         raise DataFormatError(path, f"expected a pickled dict, got {type(batch).__name__}")
     # Published files hold bytes keys (Python 2 str read as bytes); a file
     # written from Python 3 with str keys is read the same way.
-    batch = {key.encode() if isinstance(key, str) else key: value for key, value in batch.items()}
+    batch = {key.encode("utf-8", "surrogatepass") if isinstance(key, str) else key: value
+             for key, value in batch.items()}
     for key in (b"data", b"labels"):
         if key not in batch:
             raise DataFormatError(path, f"missing key {key!r}; found keys {sorted(map(repr, batch))}")
@@ -94,7 +102,7 @@ def read_cifar_python_batch(path: str | os.PathLike, num_classes: int = 10) -> t
         raise DataFormatError(path, f"b'data' must be a uint8 array of shape (N, {PIXELS}), got {got}")
     try:
         labels = np.asarray(batch[b"labels"])
-    except (TypeError, ValueError) as error:
+    except Exception as error:  # ragged, cyclic or huge values: not a list of integers, whatever numpy says
         raise DataFormatError(path, f"b'labels' is not a list of integers ({error})") from error
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
         raise DataFormatError(path, f"b'labels' must be a list of integers, got {labels.dtype} of shape "

@@ -21,12 +21,14 @@ MNIST's ``train-images-idx3-ubyte`` therefore starts with ``00 00 08 03``
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 
 import numpy as np
 
 from nndl.data.errors import DataFormatError
+from nndl.data.limits import check_limit
 
 IDX_DTYPES = {
     0x08: np.dtype(np.uint8),
@@ -43,24 +45,51 @@ _GZIP_MAGIC = b"\x1f\x8b"
 MNIST_PREFIXES = {"train": "train", "test": "t10k"}
 
 
-def _read_bytes(path: str | os.PathLike) -> bytes:
-    with open(path, "rb") as file:
-        raw = file.read()
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as error:
-        raise DataFormatError(path, f"corrupt or truncated gzip data ({error})") from error
+def _open(path: str | os.PathLike):
+    """The file as a binary stream, decompressed on the fly (bounded reads) when it starts with gzip's magic."""
+    file = open(path, "rb")
+    if file.read(2) == _GZIP_MAGIC:
+        file.seek(0)
+        return gzip.GzipFile(fileobj=file, mode="rb"), file, None
+    size = os.fstat(file.fileno()).st_size
+    file.seek(0)
+    return file, file, size
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
+def _read_exactly(path, stream, count: int, what: str) -> bytes:
+    data = stream.read(count)
+    if len(data) != count:
+        raise DataFormatError(path, f"truncated {what}: needs {count} bytes, file has {len(data)}")
+    return data
+
+
+def _read_into(path, stream, out: np.ndarray, what: str) -> None:
+    """Fill ``out`` from ``stream`` chunk by chunk (never more than ``out.nbytes`` is decompressed)."""
+    view = memoryview(out.reshape(-1).view(np.uint8))
+    filled = 0
+    while filled < len(view):
+        count = stream.readinto(view[filled:filled + (1 << 24)])
+        if not count:
+            raise DataFormatError(path, f"IDX data truncated: {what} needs {len(view)} bytes after the header, "
+                                        f"found {filled}")
+        filled += count
+
+
+def read_idx(path: str | os.PathLike, max_bytes: int | None = None) -> np.ndarray:
     """Read an IDX file (raw or gzip-compressed) into an array of its stored shape.
+
+    The header is read first; the data size it declares is checked against
+    ``max_bytes`` and (for a raw file) against the file's size before the
+    array is allocated, and a compressed file is decompressed only up to the
+    declared size plus one byte, so a small file cannot cost more than it
+    declares.
 
     Parameters
     ----------
     path : str or PathLike
         The file.
+    max_bytes : int, optional
+        Largest data size accepted (default ``nndl.data.limits.MAX_DATA_BYTES``, 4 GiB).
 
     Returns
     -------
@@ -72,35 +101,55 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     ------
     DataFormatError
         Bad magic number (nonzero first bytes, unknown type code, zero
-        dimensions), header shorter than announced, or a data size different
-        from the one the header announces (truncated or trailing bytes).
+        dimensions), header shorter than announced, a data size different
+        from the one the header announces (truncated or trailing bytes), a
+        declared size over the limit, or corrupt gzip data.
     """
-    raw = _read_bytes(path)
-    if len(raw) < 4:
-        raise DataFormatError(path, f"too short for an IDX header: {len(raw)} bytes, expected at least 4")
-    if raw[0] != 0 or raw[1] != 0:
-        raise DataFormatError(path, f"bad IDX magic number 0x{raw[:4].hex()}: the first two bytes must be zero")
-    code, ndim = raw[2], raw[3]
+    stream, file, size = _open(path)
+    try:
+        with file:
+            return _read_idx(path, stream, size, max_bytes)
+    except DataFormatError:
+        raise
+    except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+        raise DataFormatError(path, f"corrupt or truncated gzip data ({type(error).__name__}: {error})") from error
+    except MemoryError as error:
+        raise DataFormatError(path, "the data size its header declares could not be allocated") from error
+
+
+def _read_idx(path, stream, size: int | None, max_bytes) -> np.ndarray:
+    magic = stream.read(4)
+    if len(magic) < 4:
+        raise DataFormatError(path, f"too short for an IDX header: {len(magic)} bytes, expected at least 4")
+    if magic[0] != 0 or magic[1] != 0:
+        raise DataFormatError(path, f"bad IDX magic number 0x{magic.hex()}: the first two bytes must be zero")
+    code, ndim = magic[2], magic[3]
     if code not in IDX_DTYPES:
         valid = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)
-        raise DataFormatError(path, f"bad IDX magic number 0x{raw[:4].hex()}: unknown type code 0x{code:02X} "
+        raise DataFormatError(path, f"bad IDX magic number 0x{magic.hex()}: unknown type code 0x{code:02X} "
                                     f"(valid: {valid})")
     if ndim == 0:
-        raise DataFormatError(path, f"bad IDX magic number 0x{raw[:4].hex()}: zero dimensions")
+        raise DataFormatError(path, f"bad IDX magic number 0x{magic.hex()}: zero dimensions")
     header_size = 4 + 4 * ndim
-    if len(raw) < header_size:
+    sizes = stream.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
         raise DataFormatError(path, f"truncated IDX header: {ndim} dimensions need {header_size} bytes, "
-                                    f"file has {len(raw)}")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+                                    f"file has {4 + len(sizes)}")
+    shape = tuple(int(d) for d in np.frombuffer(sizes, dtype=">u4"))
     dtype = IDX_DTYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    found = len(raw) - header_size
-    if found != expected:
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow however large the header's sizes
+    check_limit(path, expected, max_bytes, f"IDX data (header shape {shape} of {dtype.name})")
+    if size is not None and size - header_size != expected:
+        found = size - header_size
         what = "truncated" if found < expected else "has trailing bytes"
         raise DataFormatError(path, f"IDX data {what}: header shape {shape} of {dtype.name} needs {expected} bytes "
                                     f"after the header, found {found}")
-    data = np.frombuffer(raw, dtype=dtype, offset=header_size).reshape(shape)
-    return data.astype(dtype.newbyteorder("="), copy=True)
+    data = np.empty(shape, dtype=dtype)
+    _read_into(path, stream, data, f"header shape {shape} of {dtype.name}")
+    if stream.read(1):
+        raise DataFormatError(path, f"IDX data has trailing bytes: header shape {shape} of {dtype.name} needs "
+                                    f"{expected} bytes after the header, found more")
+    return data.astype(dtype.newbyteorder("="), copy=False)
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None = None) -> None:

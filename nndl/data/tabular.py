@@ -1,20 +1,23 @@
-"""Numeric tables from CSV and NPZ files.
+"""Numeric tables from CSV files (and ``load_npz``, re-exported from :mod:`nndl.data.npz`).
 
 ``load_csv`` reads numbers only: a ragged row, an empty or non-numeric cell,
-or a NaN/inf cell raises ``DataFormatError`` naming the file, the line and
-the column. ``load_npz`` uses ``np.load(allow_pickle=False)``, so an archive
-holding object arrays (which would need unpickling) is refused.
+a NaN/inf cell (also one that overflows the requested float type), a class
+label that is not a whole number in the integer type's range, text that is
+not UTF-8 or that the csv module cannot split raises ``DataFormatError``
+naming the file, the line and the column.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import os
-import zipfile
 
 import numpy as np
 
 from nndl.data.errors import DataFormatError
+from nndl.data.limits import check_limit
+from nndl.data.npz import load_npz  # noqa: F401  (its home before the readers were split)
 
 
 def _float_dtype(dtype, where: str) -> np.dtype:
@@ -39,8 +42,16 @@ def _parse_cell(path, text: str, line: int, column: int) -> float:
 def _read_rows(path, delimiter: str, skip_header: bool):
     """(header or None, [(line number, cells)]) with blank lines dropped."""
     header, rows = None, []
-    with open(path, newline="", encoding="utf-8") as file:
-        reader = csv.reader(file, delimiter=delimiter)
+    with open(path, "rb") as file:
+        raw = file.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise DataFormatError(path, f"line {line}: not UTF-8 text (byte 0x{raw[error.start]:02x} at offset "
+                                    f"{error.start} cannot be decoded)") from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
         for cells in reader:
             if not cells or all(not c.strip() for c in cells):
                 continue
@@ -48,11 +59,22 @@ def _read_rows(path, delimiter: str, skip_header: bool):
                 header = [c.strip() for c in cells]
                 continue
             rows.append((reader.line_num, cells))
+    except csv.Error as error:  # an overlong field, a stray quote...
+        raise DataFormatError(path, f"line {reader.line_num}: not readable as CSV ({error})") from None
     return header, rows
 
 
+def _check_finite(path, array: np.ndarray, source: np.ndarray, rows, columns, dtype) -> None:
+    """Name the first cell that overflows ``dtype`` (e.g. 1e39 in float32)."""
+    bad = ~np.isfinite(array)
+    if np.any(bad):
+        row, column = np.argwhere(bad)[0]
+        raise DataFormatError(path, f"line {rows[row][0]}, column {columns[column] + 1}: {float(source[row, column])!r} "
+                                    f"overflows {np.dtype(dtype).name}")
+
+
 def load_csv(path: str | os.PathLike, target_column: int | str | None = -1, delimiter: str = ",",
-             skip_header: bool = False, dtype=np.float32, target_dtype=np.int64
+             skip_header: bool = False, dtype=np.float32, target_dtype=np.int64, max_bytes: int | None = None
              ) -> tuple[np.ndarray, np.ndarray | None]:
     """Read a numeric CSV file into features and a target column.
 
@@ -72,7 +94,9 @@ def load_csv(path: str | os.PathLike, target_column: int | str | None = -1, deli
         Type of the features.
     target_dtype : dtype
         Type of the target: int64 (class labels; every value must be a whole
-        number) or a float type (regression).
+        number in the type's range) or a float type (regression).
+    max_bytes : int, optional
+        Largest file accepted (default ``nndl.data.limits.MAX_DATA_BYTES``).
 
     Returns
     -------
@@ -85,10 +109,14 @@ def load_csv(path: str | os.PathLike, target_column: int | str | None = -1, deli
     ------
     DataFormatError
         Ragged rows, empty/non-numeric/non-finite cells (naming line and
-        1-based column), a non-integer class label, or no data rows.
+        1-based column), a value that overflows ``dtype``, a non-integer or
+        out-of-range class label, undecodable text, or no data rows.
     """
     dtype = _float_dtype(dtype, "load_csv")
     target_dtype = np.dtype(target_dtype)
+    if not (np.issubdtype(target_dtype, np.integer) or np.issubdtype(target_dtype, np.floating)):
+        raise TypeError(f"load_csv: target_dtype must be an integer or float type, got {target_dtype}")
+    check_limit(path, os.path.getsize(path), max_bytes, "CSV text")
     header, rows = _read_rows(path, delimiter, skip_header)
     if not rows:
         raise DataFormatError(path, "no data rows")
@@ -105,8 +133,12 @@ def load_csv(path: str | os.PathLike, target_column: int | str | None = -1, deli
     if not ok:  # slow path, only to say which cell is bad
         table = np.array([[_parse_cell(path, text, line, j + 1) for j, text in enumerate(cells)]
                           for line, cells in rows])
+    columns = np.arange(width)
     if target_column is None:
-        return table.astype(dtype), None
+        with np.errstate(over="ignore"):
+            features = table.astype(dtype)
+        _check_finite(path, features, table, rows, columns, dtype)
+        return features, None
     if isinstance(target_column, str):
         if header is None:
             raise ValueError(f"load_csv: target_column '{target_column}' is a name; pass skip_header=True")
@@ -125,59 +157,21 @@ def load_csv(path: str | os.PathLike, target_column: int | str | None = -1, deli
             row = int(np.argmax(fractional))
             raise DataFormatError(path, f"line {rows[row][0]}, column {index + 1}: target {float(target[row])!r} is not a "
                                         f"whole number; pass target_dtype=np.float32 for a regression target")
-    elif not np.issubdtype(target_dtype, np.floating):
-        raise TypeError(f"load_csv: target_dtype must be an integer or float type, got {target_dtype}")
-    features = np.delete(table, index, axis=1)
-    return features.astype(dtype), target.astype(target_dtype)
+        info = np.iinfo(target_dtype)
+        # float(info.max) rounds up to 2**63 for int64: compare against the exact power of two instead.
+        outside = (target < info.min) | (target >= float(info.max) + 1)
+        if np.any(outside):
+            row = int(np.argmax(outside))
+            raise DataFormatError(path, f"line {rows[row][0]}, column {index + 1}: target {float(target[row])!r} is "
+                                        f"outside the range of {target_dtype.name} [{info.min}, {info.max}]")
+        y = target.astype(target_dtype)
+    else:
+        with np.errstate(over="ignore"):  # reported just below, naming the cell
+            y = target.astype(target_dtype)
+        _check_finite(path, y[:, None], table[:, [index]], rows, [index], target_dtype)
+    keep = np.delete(columns, index)
+    with np.errstate(over="ignore"):
+        features = table[:, keep].astype(dtype)
+    _check_finite(path, features, table[:, keep], rows, keep, dtype)
+    return features, y
 
-
-def load_npz(path: str | os.PathLike, x_key: str = "x", y_key: str | None = "y"
-             ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read features and targets from a ``.npz`` archive without unpickling.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        An archive written by ``np.savez`` / ``np.savez_compressed``.
-    x_key, y_key : str
-        Names of the feature and target arrays; ``y_key=None`` reads features only.
-
-    Returns
-    -------
-    x : ndarray
-        As stored (no cast).
-    y : ndarray or None
-        As stored; must have as many rows as ``x``.
-
-    Raises
-    ------
-    DataFormatError
-        Not an npz archive, a missing key (the message lists the keys
-        present), an object array, or mismatched lengths.
-    """
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
-        raise DataFormatError(path, f"not a readable .npz archive ({error})") from error
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataFormatError(path, "is a single .npy array, not an .npz archive")
-    with archive:
-        arrays = []
-        for key in (x_key, y_key):
-            if key is None:
-                arrays.append(None)
-                continue
-            if key not in archive.files:
-                raise DataFormatError(path, f"no array '{key}'; arrays present: {', '.join(archive.files) or 'none'}")
-            try:
-                arrays.append(archive[key])
-            except ValueError as error:  # object arrays need pickle, which is off
-                raise DataFormatError(path, f"array '{key}' cannot be read without unpickling "
-                                            f"(object arrays are refused): {error}") from error
-            except (OSError, zipfile.BadZipFile, EOFError) as error:
-                raise DataFormatError(path, f"array '{key}' is corrupt ({error})") from error
-    x, y = arrays
-    if y is not None and (x.ndim == 0 or y.ndim == 0 or len(x) != len(y)):
-        raise DataFormatError(path, f"'{x_key}' of shape {x.shape} and '{y_key}' of shape {y.shape} differ "
-                                    "in number of samples")
-    return x, y
