@@ -21,7 +21,7 @@ import numpy as np
 from nndl import nn, optim
 from nndl.classic.base import (ClassifierMixin, Estimator, RegressorMixin, check_array,
                                check_classification_targets, check_regression_targets)
-from nndl.nn.activations.softmax import softmax
+from nndl.nn.functional.softmax_kernels import softmax
 from nndl.train import Trainer
 
 CLASSIFICATION_LOSSES = {"cross_entropy": nn.SoftmaxCrossEntropy, "hinge": nn.MulticlassHingeLoss}

@@ -10,7 +10,7 @@ import numpy as np
 from rich.console import Console
 
 from nndl import io, nn
-from nndl.nn.activations.softmax import softmax
+from nndl.nn.functional.softmax_kernels import softmax
 from nndl.cli.config import load_config
 from nndl.cli.registry import DATASETS, MODELS, OPTIMIZERS, SCHEDULES
 from nndl.train import CSVLogger, EarlyStopping, LRSchedulerCallback, ProgressBar, Trainer

@@ -4,7 +4,7 @@ import torch
 
 from nndl import nn
 from nndl.check import gradcheck
-from nndl.nn.activations.softmax import log_softmax, softmax
+from nndl.nn.functional.softmax_kernels import log_softmax, softmax
 from tests.layer_checks import GRAD_TOL, assert_loss_torch_parity
 
 # (N, C) with batch size 1 and odd sizes, and one (N, C, d1, d2) per-pixel case.

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from nndl import nn
-from nndl.nn.activations.softmax import log_softmax_backward, log_softmax_forward, softmax_backward, softmax_forward
+from nndl.nn.functional.softmax_kernels import log_softmax_backward, log_softmax_forward, softmax_backward, softmax_forward
 from tests.layer_checks import check_layer
 
 CASES = [((1, 5), -1), ((4, 7), 1), ((4, 7), 0), ((3, 2, 5), -1), ((3, 2, 5), 1), ((2, 3, 4, 5), 1), ((6,), 0)]

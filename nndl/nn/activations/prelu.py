@@ -1,4 +1,4 @@
-"""Parametric ReLU: a leaky ReLU whose negative slope is learned (kernels and ``PReLU``)."""
+"""Parametric ReLU: a leaky ReLU whose negative slope is learned (``PReLU``; kernels ``prelu_forward``/``prelu_backward``)."""
 
 from __future__ import annotations
 
@@ -6,68 +6,10 @@ import numbers
 
 import numpy as np
 
-from nndl.nn.activations.activation import blend, real_argument
+from nndl.nn.activations.activation import real_argument
+from nndl.nn.core.kernels import kernels
 from nndl.nn.core.module import Module
 from nndl.nn.core.parameter import Parameter
-
-
-def _slope_view(weight: np.ndarray, ndim: int) -> np.ndarray:
-    """The slopes shaped to broadcast against an input of ``ndim`` axes (channel axis 1)."""
-    if weight.shape[0] == 1:
-        return weight.reshape(())
-    return weight.reshape((1, -1) + (1,) * (ndim - 2))
-
-
-def prelu_forward(x: np.ndarray, weight: np.ndarray):
-    """Parametric ReLU ``f(z) = z`` for ``z > 0``, ``a_c z`` otherwise.
-
-    Computed as ``max(z, 0) + a ⊙ min(z, 0)`` (exact: one term is 0).
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, C, ...) or any shape when ``weight`` has one entry
-    weight : ndarray, shape (1,) or (C,)
-        The slopes ``a``: one shared by every entry, or one per channel
-        (axis 1).
-
-    Returns
-    -------
-    out : ndarray, the shape and dtype of ``x``
-    cache : tuple ``(positive, negative_part, weight)`` with
-        ``positive = (z > 0)`` and ``negative_part = min(z, 0)``
-    """
-    zero = np.zeros_like(x)
-    out = np.maximum(x, zero)
-    negative_part = np.minimum(x, zero, out=zero)
-    out += _slope_view(weight, x.ndim) * negative_part
-    return out, (x > 0, negative_part, weight)
-
-
-def prelu_backward(dout: np.ndarray, cache):
-    """Gradients of the parametric ReLU.
-
-    .. math::
-        ∂L/∂z = δ ⊙ (1[z > 0] + a_c 1[z ≤ 0]), \\qquad
-        ∂L/∂a_c = Σ_{entries of channel c} δ ⊙ min(z, 0)
-
-    (one sum over every entry for a shared slope). At ``z = 0`` the input
-    gradient uses the slope, as in PyTorch.
-
-    Returns
-    -------
-    dx : ndarray, shape of ``dout``
-    dweight : ndarray, the shape of ``weight``
-    """
-    positive, negative_part, weight = cache
-    slope = _slope_view(weight, dout.ndim)
-    dx = blend(positive, dout, dout * slope)
-    weighted = dout * negative_part
-    if weight.shape[0] == 1:
-        dweight = np.sum(weighted, dtype=weight.dtype).reshape(1)
-    else:
-        axes = tuple(axis for axis in range(dout.ndim) if axis != 1)
-        dweight = np.sum(weighted, axis=axes, dtype=weight.dtype)
-    return dx, dweight
 
 
 class PReLU(Module):
@@ -114,17 +56,19 @@ class PReLU(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_input(x, min_ndim=0, match_dtype=True)
         self._check_shape(x.shape)
+        k = kernels()
         # Kernels need an axis: NumPy returns 0-d results as scalars.
-        out, self._cache = prelu_forward(x.reshape(1) if x.ndim == 0 else x, self.weight.data)
+        out, cache = k.prelu_forward(x.reshape(1) if x.ndim == 0 else x, self.weight.data)
+        self._cache = (k, cache)
         self._shape = x.shape
         return out.reshape(x.shape)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        cache = self._saved()
+        k, cache = self._saved()
         if not isinstance(dout, np.ndarray) or dout.shape != self._shape:
             shape = dout.shape if isinstance(dout, np.ndarray) else type(dout).__name__
             raise ValueError(f"{self.describe()}: dout has shape {shape}, expected {self._shape}")
-        dx, dweight = prelu_backward(dout.reshape(cache[0].shape), cache)
+        dx, dweight = k.prelu_backward(dout.reshape(1) if dout.ndim == 0 else dout, cache)
         self.weight.accumulate_grad(dweight)
         return dx.reshape(self._shape)
 

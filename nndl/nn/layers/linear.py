@@ -1,87 +1,17 @@
-"""The fully connected (affine) layer: kernels and the ``Linear`` module."""
+"""The fully connected (affine) layer ``Linear``; its kernels are ``linear_forward``/``linear_backward``.
+
+The formula and its gradients are in :mod:`nndl.nn.functional.linear`; the
+layer owns the parameters and computes with the active kernel set.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from nndl.nn.core.init import init_weight_and_bias
+from nndl.nn.core.kernels import kernels
 from nndl.nn.core.module import Module
-from nndl.nn._fast.parallel import split_batch, splitting
 from nndl.nn.core.parameter import Parameter
-
-
-def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None):
-    """Affine map ``z = x Wᵀ + b``.
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, ..., D)
-        Inputs; leading axes are batch axes.
-    weight : ndarray, shape (M, D)
-        ``W``, PyTorch's layout (out_features, in_features).
-    bias : ndarray, shape (M,), or None
-
-    Returns
-    -------
-    out : ndarray, shape (N, ..., M)
-    cache : tuple
-        ``(x, weight, has_bias)`` for :func:`linear_backward`.
-    """
-    out = _matmul_by_columns(x, weight.T)
-    if bias is not None:
-        out += bias
-    return out, (x, weight, bias is not None)
-
-
-def _matmul_by_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` for ``a`` of shape ``(..., K)`` and a 2-D ``b``; large products split by columns of ``b`` over threads.
-
-    Each thread multiplies all of ``a`` by its own slice of ``b`` (the
-    weight side, usually the larger operand), so no thread packs more of it
-    than its share: measured on the MLP's 128x784 @ 784x512, 0.79 ms vs
-    0.89 ms splitting the rows of ``a`` (single-threaded BLAS in each).
-    """
-    if not splitting():
-        return a @ b  # the BLAS threads it (see nndl.nn._fast.parallel)
-    a2 = a.reshape(-1, a.shape[-1])
-    out = np.empty((a2.shape[0], b.shape[1]), dtype=np.result_type(a.dtype, b.dtype))
-
-    def part(columns: slice) -> None:
-        out[:, columns] = a2 @ b[:, columns]
-
-    # Counted in multiply-adds / 8: below ~8M of them (LeNet-5's layers) a thread hand-off costs more than it saves.
-    split_batch(part, b.shape[1], out.size * b.shape[0] // 8)
-    return out.reshape(a.shape[:-1] + (b.shape[1],))
-
-
-def linear_backward(dout: np.ndarray, cache, need_input_grad: bool = True):
-    """Gradients of the affine map.
-
-    With δ = ∂L/∂z (``dout``) for every row ``z = W x + b``:
-
-    .. math::
-        ∂L/∂x = δ W, \\qquad ∂L/∂W = δᵀ x, \\qquad ∂L/∂b = Σ_n δ_n
-
-    Parameters
-    ----------
-    dout : ndarray, shape (N, ..., M)
-    cache : tuple from :func:`linear_forward`
-    need_input_grad : bool
-        ``False`` skips ``∂L/∂x`` (returned as None), e.g. for a first layer.
-
-    Returns
-    -------
-    dx : ndarray, shape (N, ..., D), or None
-    dweight : ndarray, shape (M, D)
-    dbias : ndarray, shape (M,), or None
-    """
-    x, weight, has_bias = cache
-    dx = _matmul_by_columns(dout, weight) if need_input_grad else None
-    dout_2d = dout.reshape(-1, dout.shape[-1])
-    # ∂L/∂W (M, D) split by its columns: each thread writes its own block, nothing to add up.
-    dweight = _matmul_by_columns(dout_2d.T, x.reshape(-1, x.shape[-1]))
-    dbias = dout_2d.sum(axis=0) if has_bias else None
-    return dx, dweight, dbias
 
 
 class Linear(Module):
@@ -127,13 +57,16 @@ class Linear(Module):
         if x.shape[-1] != self.in_features:
             raise ValueError(
                 f"{self.describe()}: expected input of shape (N, {self.in_features}), got {x.shape}")
-        out, self._cache = linear_forward(x, self.weight.data, None if self.bias is None else self.bias.data)
+        k = kernels()
+        out, cache = k.linear_forward(x, self.weight.data, None if self.bias is None else self.bias.data)
+        self._cache = (k, cache)
         return out
 
     can_skip_input_grad = True
 
     def backward(self, dout: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        dx, dweight, dbias = linear_backward(dout, self._saved(), need_input_grad)
+        k, cache = self._saved()
+        dx, dweight, dbias = k.linear_backward(dout, cache, need_input_grad)
         self.weight.accumulate_grad(dweight)
         if self.bias is not None:
             self.bias.accumulate_grad(dbias)

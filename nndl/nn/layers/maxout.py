@@ -1,4 +1,7 @@
-"""Maxout: the largest of ``k`` affine maps, unit by unit (kernels and the ``Maxout`` layer)."""
+"""Maxout: the largest of ``k`` affine maps, unit by unit; its kernels are ``maxout_forward``/``maxout_backward``.
+
+The formula and its gradients are in :mod:`nndl.nn.functional.linear`.
+"""
 
 from __future__ import annotations
 
@@ -7,60 +10,9 @@ import numbers
 import numpy as np
 
 from nndl.nn.core.init import init_weight_and_bias
-from nndl.nn.layers.linear import linear_backward, linear_forward
+from nndl.nn.core.kernels import kernels
 from nndl.nn.core.module import Module
 from nndl.nn.core.parameter import Parameter
-
-
-def maxout_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, pieces: int):
-    """Maxout ``y_j = max_k (w_{k,j}ᵀ x + b_{k,j})`` for ``k = 0 … pieces−1``.
-
-    The ``pieces · M`` affine maps are one matrix product
-    ``z = x Wᵀ + b``, whose columns are grouped piece-major: column
-    ``k·M + j`` is piece ``k`` of unit ``j``.
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, ..., D)
-    weight : ndarray, shape (pieces·M, D)
-        Row ``k·M + j`` is ``w_{k,j}``; ``weight.reshape(pieces, M, D)[k]``
-        is piece ``k``'s weight for all ``M`` units.
-    bias : ndarray, shape (pieces·M,), or None
-    pieces : int
-        ``k``, the number of affine maps per unit.
-
-    Returns
-    -------
-    out : ndarray, shape (N, ..., M)
-    cache : tuple for :func:`maxout_backward`: the winning piece of every
-        output (ties go to the lowest ``k``, ``np.argmax``'s rule), the
-        grouped shape and the linear cache.
-    """
-    z, linear_cache = linear_forward(x, weight, bias)
-    grouped = z.reshape(z.shape[:-1] + (pieces, z.shape[-1] // pieces))
-    winner = np.argmax(grouped, axis=-2)[..., np.newaxis, :]
-    out = np.take_along_axis(grouped, winner, axis=-2)[..., 0, :]
-    return out, (winner, grouped.shape, linear_cache)
-
-
-def maxout_backward(dout: np.ndarray, cache):
-    """Gradients of maxout.
-
-    The max passes the gradient to its arg-max piece only:
-    ``∂L/∂z_{k,j} = δ_j · 1[k = k*_j]`` (``k*_j`` the winning piece, the
-    lowest on a tie), and then the affine map's rule applies:
-    ``∂L/∂x = δ_z W``, ``∂L/∂W = δ_zᵀ x``, ``∂L/∂b = Σ_n δ_z``.
-
-    Returns
-    -------
-    dx : ndarray, shape (N, ..., D)
-    dweight : ndarray, shape (pieces·M, D)
-    dbias : ndarray, shape (pieces·M,), or None
-    """
-    winner, grouped_shape, linear_cache = cache
-    dz = np.zeros(grouped_shape, dtype=dout.dtype)
-    np.put_along_axis(dz, winner, dout[..., np.newaxis, :], axis=-2)
-    return linear_backward(dz.reshape(grouped_shape[:-2] + (-1,)), linear_cache)
 
 
 class Maxout(Module):
@@ -119,16 +71,16 @@ class Maxout(Module):
         x = self._check_input(x, min_ndim=1, match_dtype=True)
         if x.shape[-1] != self.in_features:
             raise ValueError(f"{self.describe()}: expected input of shape (N, {self.in_features}), got {x.shape}")
-        out, self._cache = maxout_forward(
-            x, self.weight.data, None if self.bias is None else self.bias.data, self.pieces)
+        k = kernels()
+        out, cache = k.maxout_forward(x, self.weight.data, None if self.bias is None else self.bias.data, self.pieces)
+        self._cache = (k, cache, out.shape)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        cache = self._saved()
-        expected = cache[1][:-2] + (self.out_features,)
-        if dout.shape != expected:
-            raise ValueError(f"{self.describe()}: dout has shape {dout.shape}, expected {expected}")
-        dx, dweight, dbias = maxout_backward(dout, cache)
+        k, cache, out_shape = self._saved()
+        if dout.shape != out_shape:
+            raise ValueError(f"{self.describe()}: dout has shape {dout.shape}, expected {out_shape}")
+        dx, dweight, dbias = k.maxout_backward(dout, cache)
         self.weight.accumulate_grad(dweight)
         if self.bias is not None:
             self.bias.accumulate_grad(dbias)

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nndl.nn.core.kernels import kernels
 from nndl.nn.losses.loss import Loss, as_class_weights
-
-# Each log term of BCELoss is clamped from below at this value, as PyTorch
-# does: log(0) = −∞ would make a single saturated prediction turn the loss to inf.
-LOG_CLAMP = -100.0
-# Lower bound of p(1 − p) in BCELoss's gradient, as PyTorch: finite at p ∈ {0, 1}.
-GRAD_DENOMINATOR_FLOOR = 1e-12
 
 
 def _check_binary_target(loss: Loss, target: np.ndarray) -> None:
@@ -61,27 +56,13 @@ class BCELoss(Loss):
                 f"{self.describe()}: inputs must be probabilities in [0, 1], got values from "
                 f"{probs.min()} to {probs.max()}; use BCEWithLogitsLoss for logits")
         _check_binary_target(self, target)
-        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
-            log_p = np.maximum(np.log(probs), LOG_CLAMP)
-            log_1mp = np.maximum(np.log1p(-probs), LOG_CLAMP)
-        self._cache = (probs, target)
-        return self._reduce(-(target * log_p + (1 - target) * log_1mp))
+        k = kernels()
+        loss, cache = k.bce_loss_forward(probs, target, self.reduction)
+        self._save(k, cache, probs.shape)
+        return loss
 
-    def _backward(self, cache) -> np.ndarray:
-        probs, target = cache
-        denominator = np.maximum(probs * (1 - probs), GRAD_DENOMINATOR_FLOOR)
-        return (probs - target) / denominator * self._scale(probs.size)
-
-
-def _softplus_neg(x: np.ndarray) -> np.ndarray:
-    """``softplus(−x) = ln(1 + e^{−x}) = max(−x, 0) + ln(1 + e^{−|x|})``, finite for every x."""
-    return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """``σ(x) = 1/(1 + e^{−x})`` without overflow: only ``e^{−|x|} ≤ 1`` is ever formed."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    def _backward(self, k, dout, cache) -> np.ndarray:
+        return k.bce_loss_backward(dout, cache)
 
 
 class BCEWithLogitsLoss(Loss):
@@ -127,28 +108,17 @@ class BCEWithLogitsLoss(Loss):
         scores = self._check_scores(scores)
         target = self._check_same_shape(scores, target)
         _check_binary_target(self, target)
-        softplus_neg = _softplus_neg(scores)
-        if self.pos_weight is None:
-            losses = (1 - target) * scores + softplus_neg
-            positive_weight = None
-        else:
-            if self.pos_weight.shape[0] != scores.shape[-1]:
-                raise ValueError(
-                    f"{self.describe()}: pos_weight has {self.pos_weight.shape[0]} entries but the scores' "
-                    f"last axis has {scores.shape[-1]} (shape {scores.shape})")
-            # Broadcast along the last (class) axis only, as PyTorch's pos_weight.
-            positive_weight = self.pos_weight.astype(scores.dtype, copy=False)
-            losses = (1 - target) * scores + (1 + (positive_weight - 1) * target) * softplus_neg
-        self._cache = (scores, target, positive_weight)
-        return self._reduce(losses)
+        if self.pos_weight is not None and self.pos_weight.shape[0] != scores.shape[-1]:
+            raise ValueError(
+                f"{self.describe()}: pos_weight has {self.pos_weight.shape[0]} entries but the scores' "
+                f"last axis has {scores.shape[-1]} (shape {scores.shape})")
+        k = kernels()
+        loss, cache = k.bce_with_logits_loss_forward(scores, target, self.pos_weight, self.reduction)
+        self._save(k, cache, scores.shape)
+        return loss
 
-    def _backward(self, cache) -> np.ndarray:
-        scores, target, positive_weight = cache
-        if positive_weight is None:
-            grad = _sigmoid(scores) - target
-        else:
-            grad = (1 + (positive_weight - 1) * target) * _sigmoid(scores) - positive_weight * target
-        return grad * self._scale(scores.size)
+    def _backward(self, k, dout, cache) -> np.ndarray:
+        return k.bce_with_logits_loss_backward(dout, cache)
 
     def extra_repr(self) -> str:
         extra = f"reduction='{self.reduction}'"

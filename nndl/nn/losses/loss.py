@@ -1,12 +1,17 @@
-"""Base class and input checks shared by every loss."""
+"""Base class and input checks shared by every loss.
+
+A loss module checks its arguments (naming itself in the error) and computes
+with the loss's kernel pair in the active kernel set; the formulas, the
+reductions and the gradients are in :mod:`nndl.nn.functional.losses` and
+:mod:`nndl.nn.functional.cross_entropy`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from nndl.nn.core.module import Module
-
-REDUCTIONS = ("mean", "sum", "none")
+from nndl.nn.functional.losses import REDUCTIONS
 
 
 def as_class_weights(value, owner: str, name: str = "weight") -> np.ndarray:
@@ -56,12 +61,20 @@ class Loss(Module):
         With ``reduction='none'`` ``dout`` is required: the gradient of the
         per-sample losses, shaped like ``forward``'s result.
         """
-        grad = self._backward(self._saved())
+        k, cache, scores_shape = self._saved()
         if self.reduction == "none":
-            return grad * self._per_sample_upstream(dout, grad.shape)
-        if dout is not None:
-            grad = grad * dout
-        return grad
+            expected = self._unreduced_shape(scores_shape)
+            if not isinstance(dout, np.ndarray) or dout.shape != expected:
+                got = "nothing" if dout is None else f"shape {np.shape(dout)}"
+                raise ValueError(f"{self.describe()}: reduction='none' gives one loss per sample; backward needs "
+                                 f"their gradient dout of shape {expected}, got {got}")
+        elif dout is None:
+            dout = 1.0
+        return self._backward(k, dout, cache)
+
+    def _save(self, k, cache, scores_shape) -> None:
+        """Keep what backward needs: the kernel set used, the kernel's cache and the scores' shape."""
+        self._cache = (k, cache, tuple(scores_shape))
 
     def _unreduced_shape(self, scores_shape) -> tuple[int, ...]:
         """Shape of the ``reduction='none'`` result for scores of ``scores_shape``."""
@@ -69,16 +82,8 @@ class Loss(Module):
             return tuple(scores_shape)
         return tuple(scores_shape[:self.class_axis]) + tuple(scores_shape[self.class_axis + 1:])
 
-    def _per_sample_upstream(self, dout, grad_shape) -> np.ndarray:
-        """``dout`` of the unreduced losses, checked and broadcastable against ∂ℓ/∂scores."""
-        expected = self._unreduced_shape(grad_shape)
-        if not isinstance(dout, np.ndarray) or dout.shape != expected:
-            got = "nothing" if dout is None else f"shape {np.shape(dout)}"
-            raise ValueError(f"{self.describe()}: reduction='none' gives one loss per sample; backward needs their "
-                             f"gradient dout of shape {expected}, got {got}")
-        return dout if self.class_axis is None else np.expand_dims(dout, self.class_axis)
-
-    def _backward(self, cache):
+    def _backward(self, k, dout, cache):
+        """∂(dout·L)/∂scores from the loss's backward kernel in the kernel set ``k``."""
         raise NotImplementedError(f"{type(self).__name__} does not implement _backward")
 
     def extra_repr(self) -> str:
@@ -128,16 +133,3 @@ class Loss(Module):
                 f"{self.describe()}: labels must lie in [0, {num_classes}){also}, got values from "
                 f"{checked.min()} to {checked.max()}")
         return labels
-
-    def _reduce(self, losses: np.ndarray, count: int | None = None):
-        """Sum, or mean over ``count`` (default ``losses.size``), as a Python float; ``losses`` itself for 'none'."""
-        if self.reduction == "none":
-            return losses
-        total = float(np.sum(losses, dtype=np.float64))
-        if self.reduction == "sum":
-            return total
-        return total / (losses.size if count is None else count)
-
-    def _scale(self, count: int) -> float:
-        """The factor ``_reduce`` applies to each term: 1 for sum and none, 1/count for mean."""
-        return 1.0 / count if self.reduction == "mean" else 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nndl.nn.core.kernels import kernels
 from nndl.nn.losses.loss import Loss
 
 
@@ -41,15 +42,13 @@ class MSELoss(Loss):
     def forward(self, scores: np.ndarray, target: np.ndarray) -> float:
         scores = self._check_scores(scores)
         target = self._check_same_shape(scores, target)
-        residual = scores - target
-        factor = 0.5 if self.half else 1.0
-        self._cache = (residual, factor)
-        return factor * self._reduce(np.square(residual))
+        k = kernels()
+        loss, cache = k.mse_loss_forward(scores, target, self.reduction, self.half)
+        self._save(k, cache, scores.shape)
+        return loss
 
-    def _backward(self, cache) -> np.ndarray:
-        residual, factor = cache
-        # 2c/K as a Python float keeps the residual's dtype (no float64 upcast).
-        return residual * (2.0 * factor * self._scale(residual.size))
+    def _backward(self, k, dout, cache) -> np.ndarray:
+        return k.mse_loss_backward(dout, cache)
 
     def extra_repr(self) -> str:
         return f"reduction='{self.reduction}'" + (", half=True" if self.half else "")
@@ -80,9 +79,10 @@ class L1Loss(Loss):
     def forward(self, scores: np.ndarray, target: np.ndarray) -> float:
         scores = self._check_scores(scores)
         target = self._check_same_shape(scores, target)
-        residual = scores - target
-        self._cache = residual
-        return self._reduce(np.abs(residual))
+        k = kernels()
+        loss, cache = k.l1_loss_forward(scores, target, self.reduction)
+        self._save(k, cache, scores.shape)
+        return loss
 
-    def _backward(self, residual) -> np.ndarray:
-        return np.sign(residual) * self._scale(residual.size)
+    def _backward(self, k, dout, cache) -> np.ndarray:
+        return k.l1_loss_backward(dout, cache)

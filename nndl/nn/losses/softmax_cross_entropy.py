@@ -1,66 +1,50 @@
-"""Softmax cross-entropy on logits, and the negative log-likelihood on log-probabilities."""
+"""The SoftmaxCrossEntropy and NLLLoss modules (their kernels: :mod:`nndl.nn.functional.cross_entropy`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from nndl.nn.core.kernels import kernels
 from nndl.nn.losses.loss import Loss, as_class_weights
-from nndl.nn.activations.softmax import log_softmax
 
 
-def _scores_2d(loss: Loss, scores) -> np.ndarray:
-    """Class scores as rows: (N, C) as is, (N, C, d1, ...) -> (N·d1·..., C) with the class axis last."""
+def _check_class_scores(loss: Loss, scores) -> np.ndarray:
+    """Scores (N, C) or (N, C, d1, ...): finite floats with a class axis 1, matching the loss's class weights."""
     scores = loss._check_scores(scores, min_ndim=2)
-    if scores.ndim == 2:
-        return scores
     num_classes = scores.shape[1]
-    return np.moveaxis(scores, 1, -1).reshape(-1, num_classes)
+    if loss.weight is not None and loss.weight.shape[0] != num_classes:
+        raise ValueError(f"{loss.describe()}: weight has {loss.weight.shape[0]} entries for "
+                         f"{num_classes} classes (scores of shape {scores.shape})")
+    return scores
 
 
-def _restore_layout(grad_2d: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Inverse of :func:`_scores_2d` for a gradient."""
-    if len(shape) == 2:
-        return grad_2d
-    return np.moveaxis(grad_2d.reshape((shape[0],) + shape[2:] + (shape[1],)), -1, 1)
+def _check_class_labels(loss: Loss, labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Integer labels of shape (N,) or (N, d1, ...) matching the scores, in [0, C) or equal to ``ignore_index``.
 
-
-def _labels_1d(loss: Loss, labels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Integer labels of shape (N,) or (N, d1, ...) matching the scores, flattened to (M,)."""
+    With ``reduction='mean'`` the weights of the counted labels must not sum
+    to 0: the mean divides by that sum.
+    """
+    shape = scores.shape
     expected = (shape[0],) + shape[2:]
     if labels.shape != expected:
         raise ValueError(f"{loss.describe()}: expected labels of shape {expected} for scores of shape {shape}, "
                          f"got {labels.shape}")
-    return loss._check_labels(labels.reshape(-1), int(np.prod(expected)), shape[1], loss.ignore_index)
-
-
-def _ignoring(labels: np.ndarray, ignore_index: int, class_weight, dtype):
-    """``(labels to index with, per-label weights or None, kept mask or None)``.
-
-    Ignored labels are replaced by class 0 for indexing and weighted 0, so
-    they add nothing to the loss, to the gradient or to the weighted mean's
-    denominator (PyTorch's ``ignore_index``).
-    """
-    kept = labels != ignore_index
-    if kept.all():
-        return labels, None if class_weight is None else class_weight[labels], None
-    safe = np.where(kept, labels, 0)
-    weight = kept.astype(dtype) if class_weight is None else class_weight[safe] * kept
-    return safe, weight, kept
+    flat = loss._check_labels(labels.reshape(-1), int(np.prod(expected)), shape[1], loss.ignore_index)
+    if loss.reduction == "mean":
+        counted = flat[flat != loss.ignore_index]
+        weight = None if loss.weight is None else loss.weight.astype(scores.dtype)  # as the kernel will use it
+        total = counted.size if weight is None else float(np.sum(weight[counted], dtype=np.float64))
+        if total == 0:
+            raise ValueError(
+                f"{loss.describe()}: the weights of the target classes sum to 0 (or every label is ignore_index); "
+                f"the mean is undefined")
+    return labels
 
 
 def _as_ignore_index(value, owner: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{owner}: ignore_index must be an int, got {value!r}")
     return int(value)
-
-
-def _weighted_denominator(loss: Loss, label_weights: np.ndarray) -> float:
-    total = float(np.sum(label_weights, dtype=np.float64))
-    if total == 0:
-        raise ValueError(
-            f"{loss.describe()}: the weights of the target classes sum to 0 (or every label is ignore_index); "
-            f"the mean is undefined")
-    return total
 
 
 class SoftmaxCrossEntropy(Loss):
@@ -101,8 +85,6 @@ class SoftmaxCrossEntropy(Loss):
         \\frac{∂L}{∂s_{nk}} = \\frac{1}{D} \\left(p_{nk} Σ_c a_{nc} − a_{nk}\\right)
 
     which without weights or smoothing is the notes' ``(softmax(s) − y)/N``.
-    Integer labels are never expanded to a one-hot matrix: the label entries
-    are reached by ``[arange(N), y]`` indexing.
 
     Shapes
     ------
@@ -125,94 +107,39 @@ class SoftmaxCrossEntropy(Loss):
         self.register_buffer("weight", None if weight is None else as_class_weights(weight, "SoftmaxCrossEntropy"))
 
     def forward(self, scores: np.ndarray, target: np.ndarray) -> float:
-        scores_2d = _scores_2d(self, scores)
-        num_classes = scores_2d.shape[1]
-        if self.weight is not None and self.weight.shape[0] != num_classes:
-            raise ValueError(f"{self.describe()}: weight has {self.weight.shape[0]} entries for "
-                             f"{num_classes} classes (scores of shape {scores.shape})")
-        class_weight = None if self.weight is None else self.weight.astype(scores.dtype, copy=False)
-        log_probs = log_softmax(scores_2d, axis=1)
+        scores = _check_class_scores(self, scores)
         if not isinstance(target, np.ndarray):
             raise TypeError(f"{self.describe()}: target must be a numpy array, got {type(target).__name__}")
         if np.issubdtype(target.dtype, np.integer):
-            value, cache = self._forward_labels(log_probs, _labels_1d(self, target, scores.shape), class_weight)
+            target = _check_class_labels(self, target, scores)
         elif np.issubdtype(target.dtype, np.floating) and target.shape == scores.shape:
-            value, cache = self._forward_probabilities(scores, log_probs, target, class_weight)
+            target = self._check_probabilities(scores, target)
         else:
             raise TypeError(
                 f"{self.describe()}: target must be integer labels of shape {(scores.shape[0],) + scores.shape[2:]} "
                 f"or float probabilities of shape {scores.shape}; got dtype {target.dtype} and shape {target.shape}")
-        self._cache = (scores.shape,) + cache
-        return value.reshape(self._unreduced_shape(scores.shape)) if self.reduction == "none" else value
+        k = kernels()
+        loss, cache = k.softmax_cross_entropy_forward(scores, target, self.weight, self.label_smoothing,
+                                                      self.reduction, self.ignore_index)
+        self._save(k, cache, scores.shape)
+        return loss
 
-    def _forward_labels(self, log_probs, labels, class_weight):
-        rows = np.arange(labels.shape[0])
-        eps = self.label_smoothing
-        num_classes = log_probs.shape[1]
-        labels, label_weight, kept = _ignoring(labels, self.ignore_index, class_weight, log_probs.dtype)
-        nll = -log_probs[rows, labels]
-        if label_weight is not None:
-            nll = nll * label_weight
-        losses = (1.0 - eps) * nll if eps else nll
-        if eps:
-            # The uniform part: (ε/C) Σ_c w_c (−ln p_c) for every sample.
-            uniform = -(log_probs @ class_weight) if class_weight is not None else -log_probs.sum(axis=1)
-            if kept is not None:
-                uniform = uniform * kept
-            losses = losses + (eps / num_classes) * uniform
-        weighted_mean = label_weight is not None and self.reduction == "mean"
-        count = _weighted_denominator(self, label_weight) if weighted_mean else labels.shape[0]
-        return self._reduce(losses, count), ("labels", log_probs, labels, label_weight, class_weight, count, kept)
-
-    def _forward_probabilities(self, scores, log_probs, target, class_weight):
+    def _check_probabilities(self, scores: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Probability targets: the scores' shape and dtype, non-negative, summing to 1 over the class axis."""
         target = self._check_same_shape(scores, target)
-        num_classes = log_probs.shape[1]
-        target_2d = target if target.ndim == 2 else np.moveaxis(target, 1, -1).reshape(-1, num_classes)
-        tolerance = float(np.sqrt(np.finfo(target.dtype).eps))
-        if np.any(target_2d < 0):
+        if np.any(target < 0):
             raise ValueError(f"{self.describe()}: probability targets must be non-negative, "
-                             f"got a minimum of {target_2d.min()}")
-        row_sums = target_2d.sum(axis=1)
+                             f"got a minimum of {target.min()}")
+        row_sums = np.moveaxis(target, 1, -1).reshape(-1, target.shape[1]).sum(axis=1)
+        tolerance = float(np.sqrt(np.finfo(target.dtype).eps))
         worst = int(np.argmax(np.abs(row_sums - 1)))
         if abs(row_sums[worst] - 1) > tolerance:
             raise ValueError(f"{self.describe()}: probability targets must sum to 1 over the class axis "
                              f"(tolerance {tolerance:.1e}); row {worst} sums to {row_sums[worst]:.6g}")
-        coefficients = target_2d
-        if self.label_smoothing:
-            coefficients = (1.0 - self.label_smoothing) * coefficients + self.label_smoothing / num_classes
-        if class_weight is not None:
-            coefficients = coefficients * class_weight
-        losses = -np.einsum("nc,nc->n", coefficients, log_probs)
-        count = log_probs.shape[0]
-        return self._reduce(losses, count), ("probabilities", log_probs, coefficients, count)
+        return target
 
-    def _backward(self, cache) -> np.ndarray:
-        shape, kind, log_probs = cache[:3]
-        probs = np.exp(log_probs)  # softmax(s), fresh array: updated in place below
-        if kind == "labels":
-            labels, label_weight, class_weight, count, kept = cache[3:]
-            rows = np.arange(labels.shape[0])
-            eps = self.label_smoothing
-            num_classes = probs.shape[1]
-            # p·Σ_c a_c − a, with a = (1 − ε) w_y [c = y] + (ε/C) w_c.
-            label_coef = (1.0 - eps) if label_weight is None else (1.0 - eps) * label_weight
-            if class_weight is None:
-                total_coef = 1.0
-            else:
-                total_coef = label_weight if not eps else (
-                    (1.0 - eps) * label_weight + (eps / num_classes) * class_weight.sum())
-                probs *= total_coef[:, None]
-            if eps:
-                probs -= (eps / num_classes) if class_weight is None else (eps / num_classes) * class_weight
-            probs[rows, labels] -= label_coef
-            if kept is not None:
-                probs[~kept] = 0  # ignored labels: no gradient at all (the smoothing term included)
-        else:
-            coefficients, count = cache[3:]
-            probs *= coefficients.sum(axis=1, keepdims=True)
-            probs -= coefficients
-        probs *= self._scale(count)
-        return _restore_layout(probs, shape)
+    def _backward(self, k, dout, cache) -> np.ndarray:
+        return k.softmax_cross_entropy_backward(dout, cache)
 
     def extra_repr(self) -> str:
         extra = []
@@ -263,32 +190,17 @@ class NLLLoss(Loss):
         self.register_buffer("weight", None if weight is None else as_class_weights(weight, "NLLLoss"))
 
     def forward(self, scores: np.ndarray, target: np.ndarray) -> float:
-        log_probs = _scores_2d(self, scores)
-        num_classes = log_probs.shape[1]
-        if self.weight is not None and self.weight.shape[0] != num_classes:
-            raise ValueError(f"{self.describe()}: weight has {self.weight.shape[0]} entries for "
-                             f"{num_classes} classes (scores of shape {scores.shape})")
+        log_probs = _check_class_scores(self, scores)
         if not isinstance(target, np.ndarray):
             raise TypeError(f"{self.describe()}: labels must be a numpy array, got {type(target).__name__}")
-        class_weight = None if self.weight is None else self.weight.astype(scores.dtype, copy=False)
-        labels, label_weight, _ = _ignoring(_labels_1d(self, target, scores.shape), self.ignore_index, class_weight,
-                                            scores.dtype)
-        picked = -log_probs[np.arange(labels.shape[0]), labels]
-        if label_weight is None:
-            count = labels.shape[0]
-        else:
-            picked = picked * label_weight
-            count = _weighted_denominator(self, label_weight) if self.reduction == "mean" else labels.shape[0]
-        self._cache = (scores.shape, scores.dtype, labels, label_weight, count)
-        value = self._reduce(picked, count)
-        return value.reshape(self._unreduced_shape(scores.shape)) if self.reduction == "none" else value
+        labels = _check_class_labels(self, target, log_probs)
+        k = kernels()
+        loss, cache = k.nll_loss_forward(log_probs, labels, self.weight, self.reduction, self.ignore_index)
+        self._save(k, cache, log_probs.shape)
+        return loss
 
-    def _backward(self, cache) -> np.ndarray:
-        shape, dtype, labels, label_weight, count = cache
-        grad = np.zeros((labels.shape[0], shape[1]), dtype=dtype)
-        scale = self._scale(count)
-        grad[np.arange(labels.shape[0]), labels] = -scale if label_weight is None else -scale * label_weight
-        return _restore_layout(grad, shape)
+    def _backward(self, k, dout, cache) -> np.ndarray:
+        return k.nll_loss_backward(dout, cache)
 
     def extra_repr(self) -> str:
         extra = f"reduction='{self.reduction}'"
