@@ -7,7 +7,8 @@ import pytest
 
 from nndl import nn
 from nndl.nn._fast import parallel
-from nndl.nn.layers.linear import linear_backward, linear_forward
+from nndl.nn._fast.settings import settings
+from nndl.nn._fast.linear import linear_backward, linear_forward
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
@@ -43,7 +44,7 @@ def test_networks_with_convolutions_split_batches_over_single_threaded_blas(two_
     probe = Probe()
     model = nn.Sequential(nn.Conv2d(1, 2, 3, rng=0), probe)
     out = model(np.zeros((2, 1, 5, 5), dtype=np.float32))
-    model.backward(np.ones_like(out))
+    nn.backward(model, np.ones_like(out))
     assert probe.seen == [(1, 2, True), (1, 2, True)]
     assert parallel.blas_threads() == 2 and not parallel.in_compute_scope()   # restored after each call
 
@@ -51,7 +52,7 @@ def test_networks_with_convolutions_split_batches_over_single_threaded_blas(two_
 def test_product_only_networks_keep_blas_threading(two_blas_threads):
     probe = Probe()
     model = nn.Sequential(nn.Linear(3, 4, rng=0), probe)
-    model.backward(np.ones_like(model(np.zeros((2, 3), dtype=np.float32))))
+    nn.backward(model, np.ones_like(model(np.zeros((2, 3), dtype=np.float32))))
     assert probe.seen == [(2, 1, False), (2, 1, False)]
     assert parallel.blas_threads() == 2
 
@@ -71,16 +72,13 @@ def test_scope_restores_blas_after_an_error(two_blas_threads):
 
 
 @pytest.mark.parametrize("threads", [2, 3])
-def test_linear_split_by_weight_columns_equals_the_plain_products(threads, monkeypatch):
+def test_linear_split_by_weight_columns_equals_the_plain_products(threads):
     rng = np.random.default_rng(0)
     x, weight, bias = rng.standard_normal((5, 7)), rng.standard_normal((11, 7)), rng.standard_normal(11)
     dout = rng.standard_normal((5, 11))
-    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
-    monkeypatch.setattr(parallel, "worker_count", lambda: threads)
-    monkeypatch.setattr(parallel, "splitting", lambda: True)
-    monkeypatch.setattr("nndl.nn.layers.linear.splitting", lambda: True)
-    out, cache = linear_forward(x, weight, bias)
-    dx, dweight, dbias = linear_backward(dout, cache)
+    with settings.override(parallel_min_elements=0, linear_parallel_min_macs=0, threads=threads):
+        out, cache = linear_forward(x, weight, bias)
+        dx, dweight, dbias = linear_backward(dout, cache)
     np.testing.assert_allclose(out, x @ weight.T + bias, rtol=1e-14)
     np.testing.assert_allclose(dx, dout @ weight, rtol=1e-14)
     np.testing.assert_allclose(dweight, dout.T @ x, rtol=1e-14)
@@ -89,7 +87,7 @@ def test_linear_split_by_weight_columns_equals_the_plain_products(threads, monke
 
 @pytest.mark.parametrize("channels_last", [False, True])
 @pytest.mark.parametrize("training", [True, False])
-def test_batchnorm_and_relu_split_over_threads_give_the_same_numbers(channels_last, training, monkeypatch):
+def test_batchnorm_and_relu_split_over_threads_give_the_same_numbers(channels_last, training):
     # Partial sums per part, combined: equal to the one-part result to rounding (float64).
     rng = np.random.default_rng(1)
     x = rng.standard_normal((7, 5, 4, 6)) * 3 + 2
@@ -109,15 +107,14 @@ def test_batchnorm_and_relu_split_over_threads_give_the_same_numbers(channels_la
         return out, dx, bn.weight.grad, bn.bias.grad, bn.running_mean.copy(), bn.running_var.copy()
 
     reference = run()
-    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
-    monkeypatch.setattr(parallel, "worker_count", lambda: 3)
-    split = run()
+    with settings.override(parallel_min_elements=0, threads=3):
+        split = run()
     for a, b in zip(reference, split):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
 
 
 @pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1)])
-def test_max_pool_split_over_threads_gives_the_same_numbers(kernel, stride, padding, monkeypatch):
+def test_max_pool_split_over_threads_gives_the_same_numbers(kernel, stride, padding):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((5, 3, 9, 8))
     dout = rng.standard_normal(nn.MaxPool2d(kernel, stride, padding).output_shape(x.shape))
@@ -127,7 +124,7 @@ def test_max_pool_split_over_threads_gives_the_same_numbers(kernel, stride, padd
         return layer(x), layer.backward(dout)
 
     reference = run()
-    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
-    monkeypatch.setattr(parallel, "worker_count", lambda: 3)
-    for a, b in zip(reference, run()):
+    with settings.override(parallel_min_elements=0, threads=3):
+        split = run()
+    for a, b in zip(reference, split):
         np.testing.assert_array_equal(a, b)

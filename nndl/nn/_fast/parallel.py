@@ -59,8 +59,8 @@ def blas_threads() -> int:
 
 
 def worker_count() -> int:
-    """Threads a layer may use: fixed by the outermost :func:`compute_scope`, else the BLAS's count."""
-    return getattr(_STATE, "budget", 0) or blas_threads()
+    """Threads a layer may use: ``settings.threads`` if set, else fixed by the outermost :func:`compute_scope`, else the BLAS's count."""
+    return settings.threads or getattr(_STATE, "budget", 0) or blas_threads()
 
 
 def in_compute_scope() -> bool:
@@ -68,8 +68,8 @@ def in_compute_scope() -> bool:
 
 
 def splitting() -> bool:
-    """True inside a compute scope that splits batches over nndl's threads (single-threaded BLAS)."""
-    return in_compute_scope() and getattr(_STATE, "budget", 0) > 1
+    """True inside a compute scope that splits batches over nndl's threads (single-threaded BLAS), or when forced."""
+    return settings.threads > 1 or (in_compute_scope() and getattr(_STATE, "budget", 0) > 1)
 
 
 def _set_blas_threads(counts) -> None:

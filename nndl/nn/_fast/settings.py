@@ -50,6 +50,7 @@ class FastSettings:
     row_layout_min_channels: int = 16
     channels_last_min_filters: int = 16
     batch_norm_slab_bytes: int = 1 << 19
+    threads: int = 0
     linear_parallel_min_macs: int = 8 << 20
 
     @contextmanager
