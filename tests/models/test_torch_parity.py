@@ -8,6 +8,7 @@ names and forward of torchvision's block, so that a strict
 import numpy as np
 import pytest
 
+from nndl import nn
 from nndl.models import BasicBlock, Bottleneck, DenseLayer, Inception
 from tests.layer_checks import assert_torch_parity
 
@@ -114,11 +115,13 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("kernels", ["fast", "reference"])
 @pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_block_matches_torch(name, train):
+def test_block_matches_torch(name, train, kernels):
     build, build_torch, shape = CASES[name]
     rng = np.random.default_rng(3)
     block = random_batch_norms(build().to(np.float64), rng)
     x = rng.standard_normal(shape)
-    assert_torch_parity(block, build_torch(), x, rng=rng, train=train)
+    with nn.use_kernels(kernels):
+        assert_torch_parity(block, build_torch(), x, rng=rng, train=train)
