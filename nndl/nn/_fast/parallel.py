@@ -15,13 +15,13 @@ Why not let the BLAS thread each product: after every multi-threaded call
 OpenBLAS's idle workers spin-wait for tens of milliseconds, competing with
 the single-threaded copies and element-wise passes between the products.
 On this kind of (2-core, virtual) machine that made the CIFAR benchmark's
-training step land in two regimes, 119-149 ms or 240-311 ms for minutes at
-a time, against 114-154 ms with this policy (measured in alternating
-processes; benchmarks/RESULTS.md). nndl's workers wait on a queue, not in a
-spin loop.
+training step land in two regimes for minutes at a time, one about twice
+as slow as the other (measured in alternating processes; the figures are in
+benchmarks/RESULTS.md). nndl's workers wait on a queue, not in a spin loop.
 
-Without ``threadpoolctl`` (an optional dependency) nothing is switched and
-everything runs in the calling thread. The BLAS's thread count is
+``threadpoolctl`` (a dependency) reads and sets the BLAS's thread count;
+where it cannot inspect the BLAS, nothing is switched and everything runs in
+the calling thread. The BLAS's thread count is
 process-wide: two networks computing at once from two Python threads may see
 each other's setting (slower for a while, never wrong).
 """
