@@ -3,9 +3,11 @@ import pytest
 import torch
 
 from nndl import nn
-from nndl.nn._fast import parallel, windows
-from nndl.nn.layers import conv as conv_module
-from nndl.nn.layers.conv import conv2d_backward, conv2d_forward, conv_geometry
+from nndl.nn._fast import col2im, correlate, parallel, windows
+from nndl.nn._fast.settings import settings
+from nndl.nn.core.kernels import kernels
+from nndl.nn.functional._geometry import conv_geometry
+from nndl.nn.functional.conv import conv2d_forward
 from tests.layer_checks import assert_torch_parity, check_layer
 
 # A representative grid rather than the full product of every axis: each row
@@ -65,22 +67,20 @@ def test_conv2d_gradients_and_torch_parity(config):
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("config", [CONV_GRID[6], CONV_GRID[13], CONV_GRID[18], CONV_GRID[21]])
 @pytest.mark.parametrize("threads", [1, 3])
-def test_conv2d_batch_chunking_and_threads_change_nothing(config, threads, monkeypatch):
+def test_conv2d_batch_chunking_and_threads_change_nothing(config, threads):
     # A 1-byte budget forces one image per column chunk, and the batch of 5 is split over
     # `threads` workers (uneven parts); results must not change.
     layer, torch_layer = _conv_pair(config)
     shape = (5,) + config[-1][1:]
-    monkeypatch.setattr(windows, "COLUMN_CHUNK_BYTES", 1)
-    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
-    monkeypatch.setattr(parallel, "worker_count", lambda: threads)
-    assert len(list(windows.batch_chunks(5, 100))) == 5
-    x = np.random.default_rng(3).standard_normal(shape)
-    assert_torch_parity(layer, torch_layer, x, rng=4)
+    with settings.override(column_chunk_bytes=1, parallel_min_elements=0, threads=threads):
+        assert len(list(windows.batch_chunks(5, 100))) == 5
+        x = np.random.default_rng(3).standard_normal(shape)
+        assert_torch_parity(layer, torch_layer, x, rng=4)
 
 
 @pytest.mark.parametrize("stride, dilation, pads", [((1, 1), (1, 1), (1, 1, 1, 1)), ((2, 1), (1, 2), (0, 1, 2, 0))])
 @pytest.mark.parametrize("threads", [1, 3])
-def test_both_column_layouts_agree(stride, dilation, pads, threads, monkeypatch):
+def test_both_column_layouts_agree(stride, dilation, pads, threads):
     # Channels-last rows (im2row, taps ordered (i, j, c)) and per-image columns give the same
     # forward product and ∂L/∂W, also with one image per chunk split unevenly over threads.
     rng = np.random.default_rng(6)
@@ -89,15 +89,13 @@ def test_both_column_layouts_agree(stride, dilation, pads, threads, monkeypatch)
     geom = conv_geometry((5, 4, 9 - pads[0] - pads[1], 8 - pads[2] - pads[3]), weight_shape, stride, pads,
                          dilation, 1, "test")
     dout = rng.standard_normal((5, 3) + geom.out_size)
-    monkeypatch.setattr(windows, "COLUMN_CHUNK_BYTES", 1)
-    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
-    monkeypatch.setattr(parallel, "worker_count", lambda: threads)
     weight, bias = rng.standard_normal(weight_shape), rng.standard_normal(3)
     results = {}
     for layout, min_channels in (("rows", 1), ("columns", 10**9)):
-        monkeypatch.setattr(conv_module, "ROW_LAYOUT_MIN_CHANNELS", min_channels)
-        results[layout] = (conv_module.correlate(padded, weight, geom, 1, bias),
-                           conv_module.correlate_weight_grad(padded, dout, geom))
+        with settings.override(column_chunk_bytes=1, parallel_min_elements=0, threads=threads,
+                               row_layout_min_channels=min_channels):
+            results[layout] = (correlate.correlate(padded, weight, geom, 1, bias),
+                               correlate.correlate_weight_grad(padded, dout, geom))
     taps = windows.window_view(padded, geom)
     expected_out = np.einsum("fcij,ncijhw->nfhw", weight, taps) + bias[:, None, None]
     expected_grad = np.einsum("nfhw,ncijhw->fcij", dout, taps)
@@ -108,18 +106,17 @@ def test_both_column_layouts_agree(stride, dilation, pads, threads, monkeypatch)
 
 @pytest.mark.parametrize("interior_only", [True, False])
 @pytest.mark.parametrize("uneven_chunks", [False, True])
-def test_both_input_gradient_algorithms_agree(interior_only, uneven_chunks, monkeypatch):
+def test_both_input_gradient_algorithms_agree(interior_only, uneven_chunks):
     # Stride 1 may use the full correlation with the flipped kernel instead of col2im (itself one
     # contiguous add per tap over a padded-width grid): same numbers, also over chunks of 2, 2 and 1 images.
     rng = np.random.default_rng(5)
     weight = rng.standard_normal((4, 3, 2, 3))
     geom = conv_geometry((5, 6, 6, 7), weight.shape, (1, 1), (1, 0, 2, 1), (2, 1), 2, "test")
-    if uneven_chunks:
-        item_bytes = 6 * geom.taps * geom.out_size[0] * geom.padded_size[1] * 8
-        monkeypatch.setattr(windows, "COLUMN_CHUNK_BYTES", int(2.5 * item_bytes))
+    item_bytes = 6 * geom.taps * geom.out_size[0] * geom.padded_size[1] * 8
     dout = rng.standard_normal((5, 4) + geom.out_size)
-    by_correlation = conv_module._input_grad_by_correlation(dout, weight, geom, 2, interior_only)
-    by_col2im = conv_module._input_grad_by_col2im(dout, weight, geom, 2, interior_only)
+    with settings.override(column_chunk_bytes=int(2.5 * item_bytes) if uneven_chunks else settings.column_chunk_bytes):
+        by_correlation = col2im._input_grad_by_correlation(dout, weight, geom, 2, interior_only)
+        by_col2im = col2im._input_grad_by_col2im(dout, weight, geom, 2, interior_only)
     assert by_col2im.shape == ((5, 6, 6, 7) if interior_only else (5, 6) + geom.padded_size)
     np.testing.assert_allclose(by_correlation, by_col2im, rtol=1e-12, atol=1e-12)
     # And both equal the definition: every output's Wᵀδ added onto the pixels its window read.
@@ -136,9 +133,11 @@ def test_both_input_gradient_algorithms_agree(interior_only, uneven_chunks, monk
 
 
 def test_conv2d_kernel_pair_matches_module():
+    # The module computes with the active kernel set's pair, nothing else.
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 4, 6, 7))
     layer = nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2, rng=0, dtype=np.float64)
+    conv2d_forward, conv2d_backward = kernels().conv2d_forward, kernels().conv2d_backward
     out, cache = conv2d_forward(x, layer.weight.data, layer.bias.data, stride=2, padding=1, groups=2)
     np.testing.assert_array_equal(out, layer(x))
     dout = rng.standard_normal(out.shape)
@@ -269,11 +268,10 @@ def test_conv2d_frozen_weight_gets_no_gradient():
     assert layer.weight.grad is None and layer.bias.grad is not None and dx.shape == (1, 2, 4, 4)
 
 
-def test_split_batch_covers_the_batch_in_order_and_restores_blas_threads(monkeypatch):
-    monkeypatch.setattr(parallel, "PARALLEL_MIN_ELEMENTS", 0)
-    monkeypatch.setattr(parallel, "worker_count", lambda: 3)
+def test_split_batch_covers_the_batch_in_order_and_restores_blas_threads():
     before = [c.num_threads for c in parallel._blas_controllers()]
-    parts = parallel.split_batch(lambda rows: (rows.start, rows.stop), 7, elements=1)
+    with settings.override(parallel_min_elements=0, threads=3):
+        parts = parallel.split_batch(lambda rows: (rows.start, rows.stop), 7, elements=1)
     assert parts == [(0, 2), (2, 4), (4, 7)]
     assert [c.num_threads for c in parallel._blas_controllers()] == before
     assert parallel.split_batch(lambda rows: (rows.start, rows.stop), 1, elements=1) == [(0, 1)]

@@ -3,8 +3,7 @@ import pytest
 import torch
 
 from nndl import nn
-from nndl.nn.layers.conv import conv2d_backward, conv2d_forward
-from nndl.nn.layers.conv_transpose import conv_transpose2d_backward, conv_transpose2d_forward
+from nndl.nn.core.kernels import kernels
 from tests.layer_checks import check_layer
 
 # A representative grid (not the full product): kernel 1/2/3/5, stride 1/2/3,
@@ -41,7 +40,10 @@ def test_conv_transpose2d_gradients_and_torch_parity(config):
 
 
 def test_conv_transpose_is_the_adjoint_of_conv():
-    # <conv(y), x> = <y, conv_transpose(x)> for the same weight: the defining property.
+    # <conv(y), x> = <y, conv_transpose(x)> for the same weight: the defining property (active kernel set).
+    k = kernels()
+    conv2d_forward, conv2d_backward, conv_transpose2d_forward = (k.conv2d_forward, k.conv2d_backward,
+                                                                 k.conv_transpose2d_forward)
     rng = np.random.default_rng(0)
     weight = rng.standard_normal((4, 3, 3, 2))  # conv: 6 -> 4 channels with groups 2
     y = rng.standard_normal((2, 6, 9, 8))
@@ -58,6 +60,8 @@ def test_conv_transpose_is_the_adjoint_of_conv():
 
 
 def test_conv_transpose_kernel_pair_matches_module():
+    conv_transpose2d_forward, conv_transpose2d_backward = (kernels().conv_transpose2d_forward,
+                                                           kernels().conv_transpose2d_backward)
     rng = np.random.default_rng(1)
     layer = nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1, rng=0, dtype=np.float64)
     x = rng.standard_normal((2, 2, 3, 4))

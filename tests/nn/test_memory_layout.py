@@ -1,10 +1,12 @@
 """Channels-last memory (NCHW shape, NHWC storage): which layers produce it, and that no result depends on it.
 
-Convolutions with many filters return channels-last arrays; BatchNorm2d,
-ReLU, MaxPool2d, padding and Flatten's backward keep the layout they are
-given. Every check compares the two layouts of the same values in float64
+Inside a network, fast convolutions with many channels return channels-last
+arrays; BatchNorm2d, ReLU, MaxPool2d, padding and Flatten's backward keep
+the layout they are given; the reference kernels always return C-contiguous
+arrays. Every check compares the two layouts of the same values in float64
 (results must agree to rounding) and, end to end, a small network with
-torch.
+torch. Layers are run through ``forward``/``backward`` directly, as inside a
+network (the outermost call of a network may convert its result).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import pytest
 
 from tests.layer_checks import assert_torch_parity
 from nndl import nn
-from nndl.nn.layers import conv as conv_module
+from nndl.nn._fast.settings import settings
 from nndl.nn._fast.windows import channels_last_block, dense, is_channels_last, pad_images
+from nndl.nn.core.kernels import kernel_set_name, use_kernels
 
 torch = pytest.importorskip("torch")
 
@@ -25,9 +28,9 @@ def as_channels_last(x: np.ndarray) -> np.ndarray:
 
 
 def run(layer, x, dout):
-    """Forward and backward of a fresh copy; returns the output, input gradient and parameter gradients."""
+    """Forward and backward, as inside a network; returns the output, input gradient and parameter gradients."""
     layer.zero_grad()
-    out = layer(x)
+    out = layer.forward(x)
     dx = layer.backward(dout)
     return out, dx, {name: p.grad.copy() for name, p in layer.named_parameters()}
 
@@ -89,8 +92,11 @@ def test_conv_results_do_not_depend_on_the_input_layout(in_channels, out_channel
     out_shape = layer.output_shape(x.shape)
     dout = rng.standard_normal(out_shape)
     reference = run(layer, x, dout)
-    assert is_channels_last(reference[0]) == (in_channels >= conv_module.ROW_LAYOUT_MIN_CHANNELS
-                                              or out_channels >= conv_module.CHANNELS_LAST_MIN_FILTERS)
+    # Fast kernels store many channels channels-last; reference kernels always return C-contiguous arrays.
+    fast_layout = (in_channels >= settings.row_layout_min_channels
+                   or out_channels >= settings.channels_last_min_filters)
+    assert is_channels_last(reference[0]) == (kernel_set_name() == "fast" and fast_layout)
+    assert reference[0].flags.c_contiguous or is_channels_last(reference[0])
     assert_same_results(reference, run(layer, as_channels_last(x), as_channels_last(dout)))
     assert_same_results(reference, run(layer, as_channels_last(x), dout))
     # And both equal the definition, z = b + Σ W ⋆ x (one einsum over the window view).
@@ -114,8 +120,9 @@ def test_batchnorm2d_keeps_the_layout_and_the_numbers(training):
         layer.train(training)
         results.append(run(layer, data, as_channels_last(dout) if is_channels_last(data) else dout))
         layers.append(layer)
-        assert is_channels_last(results[-1][0]) == is_channels_last(data)
-        assert is_channels_last(results[-1][1]) == is_channels_last(data)
+        if kernel_set_name() == "fast":  # the fast kernels keep the layout (the reference ones need not)
+            assert is_channels_last(results[-1][0]) == is_channels_last(data)
+            assert is_channels_last(results[-1][1]) == is_channels_last(data)
     assert_same_results(*results)
     np.testing.assert_allclose(layers[0].running_mean, layers[1].running_mean, rtol=1e-14)
     np.testing.assert_allclose(layers[0].running_var, layers[1].running_var, rtol=1e-14)
@@ -128,7 +135,8 @@ def test_max_pool_and_relu_keep_the_layout_and_the_numbers():
         dout = rng.standard_normal(layer.output_shape(x.shape))
         reference = run(layer, x, dout)
         last = run(layer, as_channels_last(x), as_channels_last(dout))
-        assert is_channels_last(last[0]) and is_channels_last(last[1])
+        if kernel_set_name() == "fast":  # the fast kernels keep the layout (the reference ones need not)
+            assert is_channels_last(last[0]) and is_channels_last(last[1])
         assert_same_results(reference, last, rtol=0)
 
 
@@ -156,4 +164,7 @@ def test_channels_last_network_matches_torch(train):
     model = build(nn, rng=6)
     x = np.random.default_rng(7).standard_normal((4, 3, 8, 13))
     assert_torch_parity(model, build(torch.nn), x, rng=8, train=train)
-    assert is_channels_last(model.to(np.float64)[3](np.ones((1, 16, 4, 4))))
+    with use_kernels("fast"):
+        assert is_channels_last(model.to(np.float64)[3].forward(np.ones((1, 16, 4, 4))))
+    with use_kernels("reference"):
+        assert model[3].forward(np.ones((1, 16, 4, 4))).flags.c_contiguous

@@ -1,11 +1,11 @@
 """Convolution products over channels-last rows (:func:`windows.im2row`), for one group.
 
 With many input channels these run closer to BLAS peak than the per-image
-column products of :mod:`nndl.nn.layers.conv`: the rows matrix ``(b·P, kh·kw·C)``
+column products of :mod:`nndl.nn._fast.correlate`: the rows matrix ``(b·P, kh·kw·C)``
 is the long, contiguous operand and each chunk is one large product, which
 BLAS threads well (measured on the CIFAR benchmark's 32- and 64-channel 3x3
-layers: weight gradient 1.3-1.4x, forward ~1.1x faster). ``conv.py`` picks
-them from ``ROW_LAYOUT_MIN_CHANNELS`` input channels on.
+layers, benchmarks/RESULTS.md). ``correlate.py`` picks them from
+``settings.row_layout_min_channels`` input channels on.
 
 Everything here is channels-last: the product's ``(b·P, F)`` result *is*
 the NHWC output, returned as an NCHW-shaped view (:func:`windows.is_channels_last`),

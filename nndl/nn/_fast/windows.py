@@ -1,115 +1,30 @@
-"""Sliding windows over NCHW images: sizes, padding, im2col and col2im.
+"""Sliding windows for the fast kernels: memory layouts, padding, im2col/im2row, col2im, scratch buffers.
 
-Shared by convolution, transposed convolution and pooling. A layer with
-kernel ``k``, stride ``s``, dilation ``d`` and padding ``p_before + p_after``
-maps a spatial size ``n`` to
-
-.. math::
-    n_{out} = \\left\\lfloor \\frac{n + p_{before} + p_{after} - d (k - 1) - 1}{s} \\right\\rfloor + 1
-
-which is the notes' ``⌊(n + 2p − f)/s⌋ + 1`` with the dilated kernel size
-``f = d(k − 1) + 1``. The window of output position ``(h, w)`` starts at
+Shared by the fast convolution, transposed convolution and pooling kernels.
+The window geometry itself (sizes, padding arguments) lives in
+:mod:`nndl.nn.functional._geometry`, shared with the reference kernels, and
+is re-exported here. A window of output position ``(h, w)`` starts at
 ``(h s, w s)`` in the padded image; its tap ``(i, j)`` reads row ``h s + i d``
 and column ``w s + j d``.
 
 *im2col* copies every window into a column so that a convolution becomes one
 matrix product; *col2im* is its adjoint: it adds every column back onto the
 pixels it was read from (overlapping windows add up). Also here: the memory
-layouts an NCHW-shaped image may have (NCHW or channels-last) and the
-reusable scratch buffers of the convolution kernels.
+layouts an NCHW-shaped image may have (NCHW or channels-last), the
+cache-sized batch chunks (``settings.column_chunk_bytes``) and the reusable
+scratch buffers of the convolution kernels.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-# Column buffers are built a batch chunk at a time, at most this many bytes
-# per chunk: small enough to stay in the CPU cache between the copy and the
-# matrix product that reads it (and to avoid page faults on fresh memory),
-# large enough that the Python loop over chunks costs nothing. Measured on
-# the LeNet-5 and CIFAR benchmarks (benchmarks/RESULTS.md).
-COLUMN_CHUNK_BYTES = 4 * 2**20
-
-PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-"""PyTorch's ``padding_mode`` names and the matching ``np.pad`` modes."""
-
-
-def as_pair(value, name: str, owner: str, minimum: int = 1) -> tuple[int, int]:
-    """``value`` as a ``(height, width)`` pair of ints ``>= minimum`` (an int means both)."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        pair = (int(value), int(value))
-    elif (isinstance(value, (tuple, list)) and len(value) == 2
-          and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)):
-        pair = (int(value[0]), int(value[1]))
-    else:
-        raise TypeError(f"{owner}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
-        raise ValueError(f"{owner}: {name} must be >= {minimum}, got {value!r}")
-    return pair
-
-
-def output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int = 1) -> int:
-    """Output length along one axis (see the module docstring); ``0`` means the window does not fit."""
-    span = size + pad_before + pad_after - dilation * (kernel - 1) - 1
-    return span // stride + 1 if span >= 0 else 0
-
-
-@dataclass(frozen=True)
-class WindowGeometry:
-    """Where the windows of one layer sit on an image.
-
-    ``pads`` is ``(top, bottom, left, right)``; ``in_size`` the unpadded
-    ``(H, W)``; ``out_size`` the number of windows ``(H_out, W_out)``.
-    """
-
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    dilation: tuple[int, int]
-    pads: tuple[int, int, int, int]
-    in_size: tuple[int, int]
-    out_size: tuple[int, int]
-
-    @property
-    def padded_size(self) -> tuple[int, int]:
-        top, bottom, left, right = self.pads
-        return self.in_size[0] + top + bottom, self.in_size[1] + left + right
-
-    @property
-    def taps(self) -> int:
-        return self.kernel[0] * self.kernel[1]
-
-    @property
-    def has_padding(self) -> bool:
-        return any(self.pads)
-
-    def tap_slices(self, i: int, j: int) -> tuple[slice, slice]:
-        """Row and column slices of the padded image read by tap ``(i, j)`` of every window."""
-        (sh, sw), (dh, dw), (ho, wo) = self.stride, self.dilation, self.out_size
-        return (slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
-                slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
-
-    def windows_overlap(self) -> bool:
-        """True when some pixel belongs to two windows (its gradient must be summed)."""
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        return dh * (kh - 1) + 1 > sh or dw * (kw - 1) + 1 > sw
-
-
-def make_geometry(in_size, kernel, stride, dilation, pads, owner: str, input_shape=None) -> WindowGeometry:
-    """Build the geometry and raise a ValueError naming ``owner`` when the (dilated) kernel does not fit."""
-    top, bottom, left, right = pads
-    out_h = output_size(in_size[0], kernel[0], stride[0], top, bottom, dilation[0])
-    out_w = output_size(in_size[1], kernel[1], stride[1], left, right, dilation[1])
-    if out_h < 1 or out_w < 1:
-        eff = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
-        padded = (in_size[0] + top + bottom, in_size[1] + left + right)
-        shape = tuple(input_shape) if input_shape is not None else tuple(in_size)
-        raise ValueError(f"{owner}: input of shape {shape} is padded to {padded[0]}x{padded[1]}, smaller than "
-                         f"the (dilated) kernel {eff[0]}x{eff[1]}")
-    return WindowGeometry(tuple(kernel), tuple(stride), tuple(dilation), tuple(pads), tuple(in_size), (out_h, out_w))
+from nndl.nn._fast.settings import settings
+from nndl.nn.functional._geometry import (PADDING_MODES, WindowGeometry, as_pair, make_geometry,  # noqa: F401
+                                          output_size, pad_sources)
 
 
 # ---------------------------------------------------------------------- memory layout
@@ -180,7 +95,7 @@ def pad_images(x: np.ndarray, pads, mode: str = "zeros", value: float = 0.0,
         _fill_border(padded, pads, value)
         padded[..., top:top + h, left:left + w] = x
         return padded
-    rows, cols = _pad_sources(h, w, pads, mode)
+    rows, cols = pad_sources(h, w, pads, mode)
     return x[..., rows[:, None], cols[None, :]]
 
 
@@ -198,7 +113,7 @@ def unpad_gradient(dpadded: np.ndarray, pads, in_size, mode: str = "zeros") -> n
         return dpadded
     if mode == "zeros":
         return dpadded[..., top:top + h, left:left + w].copy(order="K")
-    rows, cols = _pad_sources(h, w, pads, mode)
+    rows, cols = pad_sources(h, w, pads, mode)
     row_matrix = np.zeros((rows.size, h), dtype=dpadded.dtype)
     row_matrix[np.arange(rows.size), rows] = 1
     col_matrix = np.zeros((cols.size, w), dtype=dpadded.dtype)
@@ -214,17 +129,6 @@ def _fill_border(padded: np.ndarray, pads, value: float) -> None:
                        (slice(top, hp - bottom), slice(0, left)), (slice(top, hp - bottom), slice(wp - right, wp))):
         if rows.start != rows.stop and cols.start != cols.stop:
             padded[..., rows, cols] = value
-
-
-def _pad_sources(h: int, w: int, pads, mode: str):
-    """For each padded row and column, the index of the input row/column it copies."""
-    top, bottom, left, right = pads
-    if mode == "reflect" and (max(top, bottom) >= h or max(left, right) >= w):
-        raise ValueError(f"reflect padding {pads} must be smaller than the input size {(h, w)}")
-    if mode == "circular" and (max(top, bottom) > h or max(left, right) > w):
-        raise ValueError(f"circular padding {pads} must not exceed the input size {(h, w)}")
-    np_mode = PADDING_MODES[mode]
-    return np.pad(np.arange(h), (top, bottom), mode=np_mode), np.pad(np.arange(w), (left, right), mode=np_mode)
 
 
 # ---------------------------------------------------------------------- im2col / col2im
@@ -267,7 +171,7 @@ def im2row(padded: np.ndarray, geom: WindowGeometry, out: np.ndarray | None = No
     a read-only view is returned, nothing is copied.
     Products with these rows as the long, contiguous operand run closer to
     BLAS peak than the per-image ``im2col`` ones when ``C`` is large
-    (measured: the weight gradient of a 32→32 3x3 layer 1.3-1.4x faster).
+    (measured on the weight gradient of a 32→32 3x3 layer).
     ``out`` and ``staging`` are optional C-contiguous buffers, at least that big.
     """
     n, c, hp, wp = padded.shape
@@ -310,9 +214,9 @@ def col2im_add(cols: np.ndarray, padded_grad: np.ndarray, geom: WindowGeometry) 
 # the padded gradient of the input-gradient correlation) are taken from
 # per-thread buffers kept between calls instead of fresh allocations. Fresh
 # memory above glibc's mmap threshold comes back from the kernel on every
-# call, and on this kind of (virtual) machine each first touch of a page
-# costs ~13 µs: measured in the CIFAR benchmark, a conv input gradient took
-# 23-28 ms when it faulted ~780 pages and 12-13 ms when it faulted none.
+# call, and on a virtual machine each first touch of a page is expensive:
+# in the CIFAR benchmark a conv input gradient took about twice as long when
+# it faulted its pages as when it faulted none (benchmarks/RESULTS.md).
 _SCRATCH = threading.local()
 
 
@@ -333,10 +237,13 @@ def scratch(name: str, size: int, dtype) -> np.ndarray:
 def batch_chunks(batch: int, bytes_per_item: int, budget: int | None = None):
     """Yield ``slice``s splitting ``range(batch)`` so each chunk's buffer stays within ``budget`` bytes.
 
-    ``budget`` defaults to :data:`COLUMN_CHUNK_BYTES` (read at call time). A
-    single item larger than the budget gets a chunk of its own.
+    ``budget`` defaults to ``settings.column_chunk_bytes`` (read at call
+    time): small enough that a chunk's column matrix stays in the CPU cache
+    between its copy and the product that reads it, large enough that the
+    Python loop over chunks costs nothing. A single item larger than the
+    budget gets a chunk of its own.
     """
-    budget = COLUMN_CHUNK_BYTES if budget is None else budget
+    budget = settings.column_chunk_bytes if budget is None else budget
     step = max(1, budget // max(1, bytes_per_item))
     for start in range(0, batch, step):
         yield slice(start, min(batch, start + step))
