@@ -15,32 +15,36 @@ Layout of the file:
 Nothing is pickled. Files are written atomically: to a temporary file in the
 same directory, flushed to disk, then renamed over the target, so a crash
 leaves either the old checkpoint or the new one, never half of one.
+
+A checkpoint is data, never instructions: loading one reads that file only,
+builds only classes of nndl's registry, checks the header (names, shapes,
+dtypes) before reading any tensor, builds the model within the number of
+elements the file's tensors hold, and requires every parameter to be a finite
+floating array. Every malformed file raises :class:`CheckpointError` naming
+it and what is wrong.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file
 from safetensors.numpy import save as serialize
 
-from nndl.nn.core.config import ConfigError, from_config, to_config
+from nndl.io.atomic import write_atomic
+from nndl.io.header import CheckpointError, read_header
+from nndl.io.validate import build_model, check_tensors, metadata_json, optimizer_state
+from nndl.nn.core.config import ConfigError, to_config
 from nndl.nn.core.module import Module
 
 FORMAT = "nndl.checkpoint"
 VERSION = "1"
 OPTIMIZER_PREFIX = "optimizer::"
 BIT_GENERATORS = {name: getattr(np.random, name) for name in ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")}
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be read, or does not fit the model or optimizer it is loaded into."""
 
 
 @dataclass
@@ -70,7 +74,11 @@ def _generator_from_state(state: dict, path: str) -> np.random.Generator:
     if name not in BIT_GENERATORS:
         raise CheckpointError(f"{path}: unknown random generator '{name}'; valid: {', '.join(BIT_GENERATORS)}")
     bit_generator = BIT_GENERATORS[name]()
-    bit_generator.state = state
+    try:
+        bit_generator.state = state
+    except Exception as exc:  # a malformed state: TypeError, ValueError, KeyError, OverflowError...
+        raise CheckpointError(f"{path}: invalid state of the {name} generator ({type(exc).__name__}: {exc})") \
+            from exc
     return np.random.Generator(bit_generator)
 
 
@@ -145,57 +153,16 @@ def save(model: Module, path, optimizer=None, epoch: int | None = None, rng: np.
         metadata["scheduler"] = json.dumps(scheduler.state_dict(), default=_json_default)
     metadata["extra"] = json.dumps(extra or {}, default=_json_default)
 
-    data = serialize(tensors, metadata=metadata)
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".nndl-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    write_atomic(path, serialize(tensors, metadata=metadata))
 
 
 def read_metadata(path) -> dict[str, str]:
-    """The raw metadata strings of a checkpoint (nothing else is read)."""
-    from safetensors import safe_open
-
+    """The raw metadata strings of a checkpoint (only the file's header is read)."""
     path = os.fspath(path)
-    try:
-        with safe_open(path, framework="np") as f:
-            metadata = f.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: not a readable safetensors checkpoint ({exc})") from exc
+    _, metadata = read_header(path)
     if metadata.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an nndl checkpoint (metadata format is {metadata.get('format')!r})")
     return metadata
-
-
-def _json(metadata: dict, key: str, path: str, default=None):
-    if key not in metadata:
-        return default
-    try:
-        return json.loads(metadata[key])
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{path}: metadata '{key}' is not valid JSON ({exc})") from exc
-
-
-def _optimizer_state(tensors: dict, meta: dict) -> dict:
-    state: dict[int, dict[str, Any]] = {}
-    for key, value in tensors.items():
-        index, name = key[len(OPTIMIZER_PREFIX):].split(".", 1)
-        state.setdefault(int(index), {})[name] = value
-    for index, scalars in meta.get("scalars", {}).items():
-        state.setdefault(int(index), {}).update(scalars)
-    groups = []
-    for group in meta["param_groups"]:
-        # JSON turned tuples (Adam's betas) into lists; hyperparameters are tuples again.
-        groups.append({k: (tuple(v) if isinstance(v, list) and k != "params" else v) for k, v in group.items()})
-    return {"state": state, "param_groups": groups}
 
 
 def load(path, model: Module | None = None, optimizer=None, scheduler=None) -> Checkpoint:
@@ -206,7 +173,8 @@ def load(path, model: Module | None = None, optimizer=None, scheduler=None) -> C
     path : str or path-like
     model : Module, optional
         Load into this model; by default a new one is built from the saved
-        configuration.
+        configuration (classes of nndl's registry only, within the number of
+        elements the file's tensors hold).
     optimizer, scheduler : optional
         Restored in place from the saved state when given.
 
@@ -216,57 +184,82 @@ def load(path, model: Module | None = None, optimizer=None, scheduler=None) -> C
         ``model`` with the saved weights and generators, ``epoch``, ``rng``
         (the training generator, ready to continue), ``extra``, and the raw
         optimizer and schedule states.
+
+    Raises
+    ------
+    CheckpointError
+        The file is not a readable nndl checkpoint, its metadata is malformed,
+        its configuration names an unknown class or declares a model larger
+        than its tensors, a tensor is missing, extra, of the wrong shape, not
+        floating (parameters) or not finite, or the saved optimizer or
+        schedule does not fit the one given.
     """
     path = os.fspath(path)
-    metadata = read_metadata(path)
+    infos, metadata = read_header(path)
+    if metadata.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not an nndl checkpoint (metadata format is {metadata.get('format')!r})")
+    config = metadata_json(metadata, "model_config", path, dict)
+    if model is None:
+        model = build_model(config, metadata, infos, path)
     try:
         tensors = load_file(path)
-    except (SafetensorError, OSError, ValueError) as exc:
+    except (SafetensorError, OSError, ValueError, MemoryError) as exc:
         raise CheckpointError(f"{path}: cannot read tensors ({exc})") from exc
-    config = _json(metadata, "model_config", path)
-    if model is None:
-        if config is None:
-            raise CheckpointError(f"{path}: the model configuration was not saved "
-                                  f"({metadata.get('model_config_error', 'unknown reason')}); pass model=")
-        try:
-            model = from_config(config)
-        except (ConfigError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"{path}: cannot rebuild the model: {exc}") from exc
-        model.to(metadata.get("dtype", "float32"))
     model_tensors = {k: v for k, v in tensors.items() if not k.startswith(OPTIMIZER_PREFIX)}
+    check_tensors(model, model_tensors, path)
     try:
         model.load_state_dict(model_tensors)
-    except KeyError as exc:
+    except (KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"{path}: {exc}") from exc
     generators = _module_generators(model)
-    for key, state in _json(metadata, "module_rngs", path, {}).items():
+    for key, state in metadata_json(metadata, "module_rngs", path, dict, {}).items():
+        restored = _generator_from_state(state, path)  # checked even when no module of this model holds it
         if key in generators:
-            generators[key].bit_generator.state = state
+            generators[key].bit_generator.state = restored.bit_generator.state
 
-    optimizer_meta = _json(metadata, "optimizer", path)
-    optimizer_state = None
+    optimizer_meta = metadata_json(metadata, "optimizer", path, dict)
+    state = None
     if optimizer_meta is not None:
-        optimizer_state = _optimizer_state({k: v for k, v in tensors.items() if k.startswith(OPTIMIZER_PREFIX)},
-                                           optimizer_meta)
+        state = optimizer_state({k: v for k, v in tensors.items() if k.startswith(OPTIMIZER_PREFIX)},
+                                optimizer_meta, OPTIMIZER_PREFIX, path)
         if optimizer is not None:
             if optimizer_meta.get("class") != type(optimizer).__name__:
                 raise CheckpointError(f"{path}: saved optimizer is {optimizer_meta.get('class')}, "
                                       f"not {type(optimizer).__name__}")
-            optimizer.load_state_dict(optimizer_state)
+            _restore(optimizer, state, path, "optimizer")
     elif optimizer is not None:
         raise CheckpointError(f"{path}: no optimizer state was saved")
-    scheduler_state = _json(metadata, "scheduler", path)
+    scheduler_state = metadata_json(metadata, "scheduler", path, dict)
     if scheduler is not None:
         if scheduler_state is None:
             raise CheckpointError(f"{path}: no schedule state was saved")
-        scheduler.load_state_dict(scheduler_state)
-    rng_state = _json(metadata, "rng", path)
+        _restore(scheduler, scheduler_state, path, "schedule")
+    rng_state = metadata_json(metadata, "rng", path, dict)
     return Checkpoint(
         model=model,
-        epoch=int(metadata["epoch"]) if "epoch" in metadata else None,
+        epoch=_epoch(metadata, path),
         rng=_generator_from_state(rng_state, path) if rng_state is not None else None,
-        extra=_json(metadata, "extra", path, {}),
-        optimizer_state=optimizer_state,
+        extra=metadata_json(metadata, "extra", path, dict, {}),
+        optimizer_state=state,
         scheduler_state=scheduler_state,
         config=config,
     )
+
+
+def _epoch(metadata: dict, path: str) -> int | None:
+    if "epoch" not in metadata:
+        return None
+    text = metadata["epoch"]
+    if not (text.isascii() and text.isdigit() and len(text) < 19):
+        raise CheckpointError(f"{path}: metadata 'epoch' must be a non-negative integer, got {text[:40]!r}")
+    return int(text)
+
+
+def _restore(target, state: dict, path: str, what: str) -> None:
+    try:
+        target.load_state_dict(state)
+    except CheckpointError:
+        raise
+    except Exception as exc:  # the saved state does not fit: missing keys, wrong types or shapes
+        raise CheckpointError(f"{path}: the saved {what} state does not fit {type(target).__name__} "
+                              f"({type(exc).__name__}: {exc})") from exc
