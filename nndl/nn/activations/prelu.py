@@ -1,4 +1,4 @@
-"""Parametric ReLU: a leaky ReLU whose negative slope is learned (``PReLU``; kernels ``prelu_forward``/``prelu_backward``)."""
+"""Parametric ReLU: a leaky ReLU whose negative slope is learned (``PReLU``; kernels in nn.functional.activations)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from nndl.nn.activations.activation import real_argument
+from nndl.nn.core.facts import ELEMENTWISE
 from nndl.nn.core.kernels import kernels
 from nndl.nn.core.module import Module
 from nndl.nn.core.parameter import Parameter
@@ -78,3 +79,13 @@ class PReLU(Module):
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
+
+    train_eval_differs = False
+
+    def macs(self, input_shape, output_shape) -> int:
+        """0: one slope per channel, linear in the activation size (not counted)."""
+        return 0
+
+    def receptive_window(self, input_shape, output_shape):
+        """Element-wise."""
+        return ELEMENTWISE

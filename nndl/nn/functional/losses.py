@@ -104,7 +104,10 @@ def l1_loss_backward(dout, cache):
 
 
 def bce_loss_forward(probs: np.ndarray, target: np.ndarray, reduction: str = "mean"):
-    """Binary cross-entropy on probabilities: ``ℓ_i = −[y_i \\max(\\ln p_i, −100) + (1 − y_i) \\max(\\ln(1 − p_i), −100)]``.
+    """Binary cross-entropy on probabilities ``p`` against targets ``y``.
+
+    .. math::
+        ℓ_i = −[y_i \\max(\\ln p_i, −100) + (1 − y_i) \\max(\\ln(1 − p_i), −100)]
 
     The clamp at −100 is PyTorch's: a prediction of exactly 0 or 1 on the
     wrong side costs 100 instead of ∞.
