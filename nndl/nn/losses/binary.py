@@ -57,7 +57,7 @@ class BCELoss(Loss):
                 f"{probs.min()} to {probs.max()}; use BCEWithLogitsLoss for logits")
         _check_binary_target(self, target)
         k = kernels()
-        loss, cache = k.bce_loss_forward(probs, target, self.reduction)
+        loss, cache = k.bce_loss_forward(probs, target, reduction=self.reduction)
         self._save(k, cache, probs.shape)
         return loss
 
@@ -113,7 +113,8 @@ class BCEWithLogitsLoss(Loss):
                 f"{self.describe()}: pos_weight has {self.pos_weight.shape[0]} entries but the scores' "
                 f"last axis has {scores.shape[-1]} (shape {scores.shape})")
         k = kernels()
-        loss, cache = k.bce_with_logits_loss_forward(scores, target, self.pos_weight, self.reduction)
+        loss, cache = k.bce_with_logits_loss_forward(scores, target, pos_weight=self.pos_weight,
+                                                      reduction=self.reduction)
         self._save(k, cache, scores.shape)
         return loss
 

@@ -61,7 +61,7 @@ class MulticlassHingeLoss(Loss):
             raise ValueError(f"{self.describe()}: expected scores of shape (N, C), got {scores.shape}")
         labels = self._check_labels(target, scores.shape[0], scores.shape[1])
         k = kernels()
-        loss, cache = k.multiclass_hinge_loss_forward(scores, labels, self.margin, self.reduction)
+        loss, cache = k.multiclass_hinge_loss_forward(scores, labels, margin=self.margin, reduction=self.reduction)
         self._save(k, cache, scores.shape)
         return loss
 

@@ -43,7 +43,7 @@ class MSELoss(Loss):
         scores = self._check_scores(scores)
         target = self._check_same_shape(scores, target)
         k = kernels()
-        loss, cache = k.mse_loss_forward(scores, target, self.reduction, self.half)
+        loss, cache = k.mse_loss_forward(scores, target, reduction=self.reduction, half=self.half)
         self._save(k, cache, scores.shape)
         return loss
 
@@ -80,7 +80,7 @@ class L1Loss(Loss):
         scores = self._check_scores(scores)
         target = self._check_same_shape(scores, target)
         k = kernels()
-        loss, cache = k.l1_loss_forward(scores, target, self.reduction)
+        loss, cache = k.l1_loss_forward(scores, target, reduction=self.reduction)
         self._save(k, cache, scores.shape)
         return loss
 

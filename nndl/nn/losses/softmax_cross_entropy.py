@@ -119,8 +119,9 @@ class SoftmaxCrossEntropy(Loss):
                 f"{self.describe()}: target must be integer labels of shape {(scores.shape[0],) + scores.shape[2:]} "
                 f"or float probabilities of shape {scores.shape}; got dtype {target.dtype} and shape {target.shape}")
         k = kernels()
-        loss, cache = k.softmax_cross_entropy_forward(scores, target, self.weight, self.label_smoothing,
-                                                      self.reduction, self.ignore_index)
+        loss, cache = k.softmax_cross_entropy_forward(scores, target, weight=self.weight,
+                                                      label_smoothing=self.label_smoothing, reduction=self.reduction,
+                                                      ignore_index=self.ignore_index)
         self._save(k, cache, scores.shape)
         return loss
 
@@ -195,7 +196,8 @@ class NLLLoss(Loss):
             raise TypeError(f"{self.describe()}: labels must be a numpy array, got {type(target).__name__}")
         labels = _check_class_labels(self, target, log_probs)
         k = kernels()
-        loss, cache = k.nll_loss_forward(log_probs, labels, self.weight, self.reduction, self.ignore_index)
+        loss, cache = k.nll_loss_forward(log_probs, labels, weight=self.weight, reduction=self.reduction,
+                                         ignore_index=self.ignore_index)
         self._save(k, cache, log_probs.shape)
         return loss
 
