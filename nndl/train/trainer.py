@@ -119,7 +119,7 @@ class Trainer:
         loader = DataLoader(x, y, batch_size=batch_size, shuffle=shuffle, rng=self.rng)
         self.epochs = int(epochs)
         self.batches_per_epoch = len(loader)
-        history = History()
+        history = self.history = History()  # callbacks (e.g. nndl.doctor.Monitor) may add per-epoch values
         callbacks = [history, *self.callbacks]
         if verbose and not any(isinstance(c, ProgressBar) for c in callbacks):
             callbacks.append(ProgressBar())
