@@ -2,7 +2,7 @@
 
 from nndl.models.alexnet import AlexNet, AlexNetOriginal, alexnet, alexnet_original
 from nndl.models.autoencoder import Autoencoder, ConvAutoencoder, autoencoder, conv_autoencoder
-from nndl.models.blocks import GraphBlock
+from nndl.models.blocks import Chain
 from nndl.models.cifar_net import CifarNet, cifar_net
 from nndl.models.densenet import DenseLayer, DenseNet, densenet121
 from nndl.models.googlenet import BasicConv2d, GoogLeNet, Inception, InceptionAux, googlenet
@@ -38,7 +38,7 @@ ZOO_INPUT_SHAPES.update({"lenet5": (1, 32, 32), "alexnet_original": (3, 227, 227
 """The input shape (one sample, ``(C, H, W)``) each zoo model was designed for."""
 
 __all__ = [
-    "ACTIVATIONS", "MLP", "CifarNet", "SmallCNN", "cifar_net", "mlp", "small_cnn", "MODEL_ZOO", "ZOO_INPUT_SHAPES", "GraphBlock",
+    "ACTIVATIONS", "MLP", "CifarNet", "SmallCNN", "cifar_net", "mlp", "small_cnn", "MODEL_ZOO", "ZOO_INPUT_SHAPES", "Chain",
     "AlexNet", "AlexNetOriginal", "alexnet", "alexnet_original", "Autoencoder", "ConvAutoencoder", "autoencoder",
     "conv_autoencoder", "DenseLayer", "DenseNet", "densenet121", "BasicConv2d", "GoogLeNet",
     "Inception", "InceptionAux", "googlenet", "LeNet5", "lenet5", "BasicBlock", "Bottleneck", "ResNet", "resnet18",

@@ -6,11 +6,12 @@ import numpy as np
 
 from nndl import nn
 from nndl.models._layers import LayerFactory
-from nndl.models.blocks import GraphBlock
+from nndl.models.blocks import Chain
+from nndl.nn.core.module import Module
 from nndl.random import as_generator
 
 
-class FeaturesClassifier(GraphBlock):
+class FeaturesClassifier(Chain):
     """``features → avgpool → flatten → classifier``, the layout of torchvision's AlexNet and VGG.
 
     Children ``features``, ``avgpool``, ``flatten`` and ``classifier``; the
@@ -23,7 +24,9 @@ class FeaturesClassifier(GraphBlock):
         self.avgpool = avgpool
         self.flatten = nn.Flatten(dtype=self.dtype)
         self.classifier = classifier
-        self._set_graph(nn.Sequential(self.features, self.avgpool, self.flatten, self.classifier))
+
+    def layers(self) -> list[Module]:
+        return [self.features, self.avgpool, self.flatten, self.classifier]
 
 
 class AlexNet(FeaturesClassifier):

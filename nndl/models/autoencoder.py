@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nndl import nn
-from nndl.models.blocks import GraphBlock
+from nndl.models.blocks import Chain, chain_backward
 from nndl.models.mlp import ACTIVATIONS
 from nndl.nn.core.module import Module
 from nndl.random import as_generator
@@ -20,7 +20,7 @@ def _output_activation(name, dtype):
     return None if name is None else OUTPUT_ACTIVATIONS[name](dtype=dtype)
 
 
-class Autoencoder(GraphBlock):
+class Autoencoder(Chain):
     """A dense autoencoder ``x → z = encoder(x) → x' = decoder(z)``, trained to reproduce its input.
 
     ``sizes = [n, h_1, …, m]`` gives the encoder ``n → h_1 → … → m`` and the
@@ -62,7 +62,9 @@ class Autoencoder(GraphBlock):
         final = _output_activation(output_activation, dtype)
         if final is not None:
             self.decoder.append(final)
-        self._set_graph(nn.Sequential(self.encoder, self.decoder, dtype=dtype))
+
+    def layers(self) -> list[Module]:
+        return [self.encoder, self.decoder]
 
     @staticmethod
     def _stack(sizes, activation, linear, init, rng, dtype) -> nn.Sequential:
@@ -85,7 +87,7 @@ class Autoencoder(GraphBlock):
 DECODERS = ("transpose", "unpool")
 
 
-class ConvAutoencoder(Module):
+class ConvAutoencoder(Chain):
     """A convolutional autoencoder: ``[conv 3×3 – ReLU – max pool 2]×L`` then a mirrored decoder.
 
     ``decoder='transpose'``: each stage is a 2×2 transposed convolution with
@@ -144,28 +146,30 @@ class ConvAutoencoder(Module):
             decoder_layers.append(final)
         self.encoder = nn.Sequential(*encoder, dtype=dtype)
         self.decoder = nn.Sequential(*decoder_layers, dtype=dtype)
-        self._cache = None
 
-    def dataflow(self) -> Module:
-        """``Sequential(encoder, decoder)`` for shape propagation (the unpooling indices carry no shape)."""
-        return nn.Sequential(self.encoder, self.decoder, dtype=self.dtype)
+    def layers(self) -> list[Module]:
+        """``encoder`` then ``decoder``."""
+        return [self.encoder, self.decoder]
 
     def encode(self, x):
         """The code of ``x``; with the unpooling decoder also the list of pooling indices."""
+        if self.decoder_kind != "unpool":
+            return self.encoder(x)
         indices = []
-        for layer in self.encoder:
-            if isinstance(layer, nn.MaxPool2d) and layer.return_indices:
-                size = x.shape
-                x, index = layer(x)
-                indices.append((index, size))
-            else:
-                x = layer(x)
-        return (x, indices) if self.decoder_kind == "unpool" else x
+        for layer in self.encoder:  # layer by layer: a pool returning indices gives (out, indices)
+            out = layer(x)
+            if isinstance(out, tuple):
+                out, index = out
+                indices.append((index, x.shape))
+            x = out
+        return x, indices
 
     def decode(self, z, indices=None):
         """The reconstruction from a code (and, for the unpooling decoder, the encoder's indices)."""
+        if self.decoder_kind != "unpool":
+            return self.decoder(z)
         pending = list(indices or [])
-        for layer in self.decoder:
+        for layer in self.decoder:  # each unpooling takes the indices of its mirror pool, the last pool first
             if isinstance(layer, nn.MaxUnpool2d):
                 if not pending:
                     raise ValueError(f"{self.describe()}: the unpooling decoder needs the encoder's pooling indices")
@@ -176,17 +180,15 @@ class ConvAutoencoder(Module):
         return z
 
     def forward(self, x):
-        code = self.encode(x)
-        self._cache = True
-        return self.decode(*code) if self.decoder_kind == "unpool" else self.decode(code)
+        if self.decoder_kind != "unpool":
+            return super().forward(x)  # encoder, then decoder
+        return self.decode(*self.encode(x))
 
-    def backward(self, dout):
-        self._saved()
-        dout = self.decoder.backward(dout)
-        return self.encoder.backward(dout)
-
-    def output_shape(self, input_shape):
-        return self.dataflow().output_shape(tuple(input_shape))
+    def backward(self, dout, need_input_grad: bool = True):
+        if self.decoder_kind != "unpool":
+            return super().backward(dout, need_input_grad)
+        # The unpooling network ran layer by layer (the pools' indices pass from encoder to decoder): so does δ.
+        return chain_backward(list(self.encoder) + list(self.decoder), dout, need_input_grad)
 
     def extra_repr(self) -> str:
         return f"decoder='{self.decoder_kind}'"

@@ -1,4 +1,4 @@
-"""DenseNet-121 (Huang et al., 2017): dense layers built from ``Concat``, torchvision's layers and keys."""
+"""DenseNet-121 (Huang et al., 2017): dense layers that append their maps to their input, torchvision's keys."""
 
 from __future__ import annotations
 
@@ -8,17 +8,20 @@ import numpy as np
 
 from nndl import nn
 from nndl.models._layers import LayerFactory
-from nndl.models.blocks import GraphBlock
+from nndl.models.blocks import (Chain, chain_backward, chain_forward, chain_output_shape, concat_backward,
+                                concat_forward, concat_shape)
+from nndl.nn.core.module import Module
 from nndl.random import as_generator
 
 
-class DenseLayer(GraphBlock):
+class DenseLayer(Module):
     """One dense layer: ``y = [x, H(x)]``, the input with ``growth_rate`` new feature maps appended.
 
     ``H = norm1 – relu1 – conv1 1×1 (bn_size·growth_rate) – norm2 – relu2 – conv2 3×3 (growth_rate)``
-    [– dropout], and ``y = Concat(Identity, H)(x)``: backward splits δ into the
-    part for ``x`` (passed through) and the part for the new maps (through
-    ``H``) and adds ``H``'s input gradient to the first.
+    [– dropout], and ``y = [x, H(x)]`` along the channels: backward splits δ
+    into the part for ``x`` (passed through) and the part for the new maps
+    (through ``H``), and adds ``H``'s input gradient to the first (``x``
+    feeds both).
 
     torchvision's ``_DenseLayer`` returns only ``H(x)`` and its ``_DenseBlock``
     concatenates the list of all earlier outputs; the concatenation here is
@@ -36,11 +39,25 @@ class DenseLayer(GraphBlock):
         self.norm2 = make.batch_norm(bn_size * growth_rate)
         self.relu2 = make.relu()
         self.conv2 = make.conv(bn_size * growth_rate, growth_rate, 3, padding=1, bias=False)
-        layers = [self.norm1, self.relu1, self.conv1, self.norm2, self.relu2, self.conv2]
         if drop_rate > 0:
             self.dropout = make.dropout(drop_rate)
-            layers.append(self.dropout)
-        self._set_graph(nn.Concat(nn.Identity(dtype=dtype), nn.Sequential(*layers, dtype=dtype)))
+        self._cache = None
+
+    def new_features(self) -> list[Module]:
+        """The layers of ``H``, in order (read at call time)."""
+        layers = [self.norm1, self.relu1, self.conv1, self.norm2, self.relu2, self.conv2]
+        return layers + ([self.dropout] if "dropout" in self._modules else [])
+
+    def forward(self, x):
+        out, self._cache = concat_forward(self, [x, chain_forward(self.new_features(), x)])
+        return out
+
+    def backward(self, dout):
+        d_input, d_new = concat_backward(dout, self._saved())
+        return d_input + chain_backward(self.new_features(), d_new)
+
+    def output_shape(self, input_shape):
+        return concat_shape(self, [input_shape, chain_output_shape(self.new_features(), input_shape)])
 
 
 def dense_block(num_layers: int, in_channels: int, growth_rate: int, bn_size: int, drop_rate: float, init, rng,
@@ -60,7 +77,7 @@ def transition(in_channels: int, out_channels: int, make: LayerFactory) -> nn.Se
         ("pool", nn.AvgPool2d(2, stride=2, dtype=make.dtype))]), dtype=make.dtype)
 
 
-class DenseNet(GraphBlock):
+class DenseNet(Chain):
     """DenseNet-BC as torchvision builds it.
 
     features: conv0 7×7/2 (``num_init_features``, no bias) – norm0 – relu0 – pool0 3/2 (padding 1) –
@@ -94,8 +111,9 @@ class DenseNet(GraphBlock):
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1), dtype=dtype)
         self.flatten = nn.Flatten(dtype=dtype)
         self.classifier = make.linear(channels, num_classes)
-        self._set_graph(nn.Sequential(self.features, self.relu, self.avgpool, self.flatten, self.classifier,
-                                      dtype=dtype))
+
+    def layers(self) -> list[Module]:
+        return [self.features, self.relu, self.avgpool, self.flatten, self.classifier]
 
 
 def densenet121(num_classes: int = 1000, drop_rate: float = 0.0, init: str = "he_uniform", rng=None,

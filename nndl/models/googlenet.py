@@ -1,4 +1,4 @@
-"""GoogLeNet (Szegedy et al., 2015): Inception modules built from ``Concat``, torchvision's layers and keys."""
+"""GoogLeNet (Szegedy et al., 2015): Inception modules of four concatenated branches, torchvision's layers and keys."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import numpy as np
 
 from nndl import nn
 from nndl.models._layers import LayerFactory
-from nndl.models.blocks import GraphBlock
+from nndl.models.blocks import Chain, concat_backward, concat_forward, concat_shape, sum_gradients
+from nndl.nn.core.hooks import backward
+from nndl.nn.core.module import Module
+from nndl.nn.core.shapes import output_shape
 from nndl.random import as_generator
 
 
-class BasicConv2d(GraphBlock):
+class BasicConv2d(Chain):
     """torchvision's GoogLeNet unit: ``conv`` (no bias) – ``bn`` (eps 0.001) – ReLU."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0,
@@ -20,11 +23,13 @@ class BasicConv2d(GraphBlock):
         self.conv = make.conv(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False)
         self.bn = make.batch_norm(out_channels, eps=0.001)
         self.relu = make.relu()
-        self._set_graph(nn.Sequential(self.conv, self.bn, self.relu))
+
+    def layers(self) -> list[Module]:
+        return [self.conv, self.bn, self.relu]
 
 
-class Inception(GraphBlock):
-    """Four branches on one input, concatenated along the channels (a :class:`~nndl.nn.Concat`).
+class Inception(Module):
+    """Four branches on one input, concatenated along the channels.
 
     branch1: 1×1 conv (``ch1x1``); branch2: 1×1 (``ch3x3red``) then 3×3
     (``ch3x3``); branch3: 1×1 (``ch5x5red``) then a **3×3** conv (``ch5x5``);
@@ -34,7 +39,8 @@ class Inception(GraphBlock):
     branch3's kernel is 3×3, not the paper's 5×5: torchvision's GoogLeNet
     has it so (and its pretrained weights and published parameter count
     6,624,904 depend on it); ``branch3_kernel=5`` gives the paper's.
-    Backward splits δ along the channels and sums the four input gradients.
+    Backward splits δ along the channels and sums the four input gradients
+    (``x`` feeds every branch).
     """
 
     def __init__(self, in_channels: int, ch1x1: int, ch3x3red: int, ch3x3: int, ch5x5red: int, ch5x5: int,
@@ -50,7 +56,21 @@ class Inception(GraphBlock):
                                      dtype=dtype)
         self.branch4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True, dtype=dtype),
                                      BasicConv2d(in_channels, pool_proj, 1, **kw), dtype=dtype)
-        self._set_graph(nn.Concat(self.branch1, self.branch2, self.branch3, self.branch4))
+        self._cache = None
+
+    def branches(self) -> list[Module]:
+        return [self.branch1, self.branch2, self.branch3, self.branch4]
+
+    def forward(self, x):
+        out, self._cache = concat_forward(self, [branch(x) for branch in self.branches()])
+        return out
+
+    def backward(self, dout):
+        pieces = concat_backward(dout, self._saved())
+        return sum_gradients(backward(branch, piece) for branch, piece in zip(self.branches(), pieces))
+
+    def output_shape(self, input_shape):
+        return concat_shape(self, [output_shape(branch, input_shape) for branch in self.branches()])
 
 
 INCEPTION_CONFIGS = {
@@ -63,7 +83,7 @@ INCEPTION_CONFIGS = {
 """Table 1 of the paper: in, #1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj."""
 
 
-class InceptionAux(GraphBlock):
+class InceptionAux(Chain):
     """Auxiliary classifier: avg pool to 4×4 – 1×1 conv (128) – flatten – fc1 2048→1024 – ReLU – dropout 0.7 – fc2."""
 
     def __init__(self, in_channels: int, num_classes: int, dropout: float = 0.7, init: str = "he_uniform",
@@ -78,11 +98,12 @@ class InceptionAux(GraphBlock):
         self.relu = make.relu()
         self.dropout = make.dropout(dropout)
         self.fc2 = make.linear(1024, num_classes)
-        self._set_graph(nn.Sequential(self.avgpool, self.conv, self.flatten, self.fc1, self.relu, self.dropout,
-                                      self.fc2))
+
+    def layers(self) -> list[Module]:
+        return [self.avgpool, self.conv, self.flatten, self.fc1, self.relu, self.dropout, self.fc2]
 
 
-class GoogLeNet(GraphBlock):
+class GoogLeNet(Chain):
     """GoogLeNet (Inception v1) as torchvision builds it.
 
     conv1 7×7/2 (64) – maxpool1 3/2 (ceil) – conv2 1×1 (64) – conv3 3×3 (192) – maxpool2 3/2 (ceil) –
@@ -133,11 +154,13 @@ class GoogLeNet(GraphBlock):
         self.flatten = nn.Flatten(dtype=dtype)
         self.dropout = make.dropout(dropout)
         self.fc = make.linear(1024, num_classes)
-        self._set_graph(nn.Sequential(
-            self.conv1, self.maxpool1, self.conv2, self.conv3, self.maxpool2, self.inception3a, self.inception3b,
-            self.maxpool3, self.inception4a, self.inception4b, self.inception4c, self.inception4d, self.inception4e,
-            self.maxpool4, self.inception5a, self.inception5b, self.avgpool, self.flatten, self.dropout, self.fc,
-            dtype=dtype))
+
+    def layers(self) -> list[Module]:
+        """torchvision's forward in evaluation mode (the auxiliary heads do not run)."""
+        return [self.conv1, self.maxpool1, self.conv2, self.conv3, self.maxpool2, self.inception3a, self.inception3b,
+                self.maxpool3, self.inception4a, self.inception4b, self.inception4c, self.inception4d,
+                self.inception4e, self.maxpool4, self.inception5a, self.inception5b, self.avgpool, self.flatten,
+                self.dropout, self.fc]
 
 
 def googlenet(num_classes: int = 1000, aux_logits: bool = False, dropout: float = 0.2, init: str = "he_uniform",

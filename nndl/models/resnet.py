@@ -1,4 +1,4 @@
-"""ResNet-18/34/50 (He et al., 2016), built from ``Residual`` with torchvision's layers and state-dict keys."""
+"""ResNet-18/34/50 (He et al., 2016): residual blocks with torchvision's layers and state-dict keys."""
 
 from __future__ import annotations
 
@@ -6,17 +6,60 @@ import numpy as np
 
 from nndl import nn
 from nndl.models._layers import LayerFactory
-from nndl.models.blocks import GraphBlock
+from nndl.models.blocks import Chain, chain_backward, chain_forward, chain_output_shape, check_same_shape
+from nndl.nn.core.hooks import backward
+from nndl.nn.core.module import Module
+from nndl.nn.core.shapes import output_shape
 from nndl.random import as_generator
 
 
-class BasicBlock(GraphBlock):
+class ResidualBlock(Module):
+    """``y = relu_out(F(x) + S(x))``: ``F`` the layers ``residual()`` lists, ``S`` the ``downsample`` child.
+
+    ``S`` is the identity when ``downsample`` is None. Backward: the final
+    ReLU gives ``δ`` at the sum; the sum passes ``δ`` unchanged to both
+    addends, and ``x`` feeds both, so
+
+    .. math::
+        ∂L/∂x = F'(x)ᵀ δ + S'(x)ᵀ δ = F'(x)ᵀ δ + δ \\quad (\\text{identity } S).
+
+    The ``+ δ`` is the gradient highway of the notes: however small ``F``'s
+    Jacobian gets in a deep stack, δ reaches the early layers through the
+    identity paths.
+    """
+
+    def residual(self) -> list[Module]:
+        """The layers of ``F``, in order (read at call time)."""
+        raise NotImplementedError
+
+    def forward(self, x):
+        out = chain_forward(self.residual(), x)
+        identity = x if self.downsample is None else self.downsample(x)
+        check_same_shape(self, out.shape, identity.shape, "the residual path and the shortcut")
+        if out.dtype != identity.dtype:
+            raise TypeError(f"{self.describe()}: the residual path gives {out.dtype} and the shortcut "
+                            f"{identity.dtype}; adding them would convert silently")
+        return self.relu_out(out + identity)
+
+    def backward(self, dout):
+        delta = backward(self.relu_out, dout)  # δ at the sum, passed to both addends
+        dx = chain_backward(self.residual(), delta)
+        return dx + (delta if self.downsample is None else backward(self.downsample, delta))
+
+    def output_shape(self, input_shape):
+        out = chain_output_shape(self.residual(), input_shape)
+        identity = input_shape if self.downsample is None else output_shape(self.downsample, input_shape)
+        check_same_shape(self, out, identity, "the residual path and the shortcut")
+        return output_shape(self.relu_out, tuple(out))  # tuple(out): the two paths meet here
+
+
+class BasicBlock(ResidualBlock):
     """Two 3×3 convolutions with a skip connection: ``y = ReLU(F(x) + S(x))``.
 
     ``F = conv1 (3×3, stride) – bn1 – relu – conv2 (3×3) – bn2``; ``S`` is the
     identity, or ``downsample = conv 1×1 (stride) – BN`` when the block changes
-    the shape. The sum is a :class:`~nndl.nn.Residual`, so backward is
-    ``∂L/∂x = F'ᵀδ + S'ᵀδ`` with ``δ`` the gradient after the final ReLU.
+    the shape. Backward is ``∂L/∂x = F'ᵀδ + S'ᵀδ`` with ``δ`` the gradient
+    after the final ReLU (:class:`ResidualBlock`).
     Children ``conv1, bn1, relu, conv2, bn2, downsample`` as torchvision's, plus
     ``relu_out`` for the ReLU after the addition (torchvision reuses ``relu``,
     which an nndl module cannot be since it keeps its forward cache; it has no
@@ -36,11 +79,12 @@ class BasicBlock(GraphBlock):
         self.bn2 = make.batch_norm(planes)
         self.downsample = _downsample(make, in_channels, planes, stride)
         self.relu_out = make.relu()
-        residual = nn.Residual(nn.Sequential(self.conv1, self.bn1, self.relu, self.conv2, self.bn2), self.downsample)
-        self._set_graph(nn.Sequential(residual, self.relu_out))
+
+    def residual(self) -> list[Module]:
+        return [self.conv1, self.bn1, self.relu, self.conv2, self.bn2]
 
 
-class Bottleneck(GraphBlock):
+class Bottleneck(ResidualBlock):
     """1×1 reduce – 3×3 – 1×1 expand (×4) with a skip connection: ``y = ReLU(F(x) + S(x))``.
 
     ``F = conv1 1×1 – bn1 – relu – conv2 3×3 (stride) – bn2 – relu2 – conv3 1×1 – bn3``.
@@ -67,8 +111,9 @@ class Bottleneck(GraphBlock):
         self.downsample = _downsample(make, in_channels, out_channels, stride)
         self.relu2 = make.relu()
         self.relu_out = make.relu()
-        block = nn.Sequential(self.conv1, self.bn1, self.relu, self.conv2, self.bn2, self.relu2, self.conv3, self.bn3)
-        self._set_graph(nn.Sequential(nn.Residual(block, self.downsample), self.relu_out))
+
+    def residual(self) -> list[Module]:
+        return [self.conv1, self.bn1, self.relu, self.conv2, self.bn2, self.relu2, self.conv3, self.bn3]
 
 
 def _downsample(make: LayerFactory, in_channels: int, out_channels: int, stride: int):
@@ -86,7 +131,7 @@ RESNET_LAYERS = {"resnet18": ("basic", (2, 2, 2, 2)), "resnet34": ("basic", (3, 
 """Block type and number of blocks per stage of each depth."""
 
 
-class ResNet(GraphBlock):
+class ResNet(Chain):
     """ResNet: a 7×7/2 stem and max pool, four stages of residual blocks, global average pool, linear.
 
     conv1 7×7/2 (64, no bias) – bn1 – relu – maxpool 3/2 (padding 1) – layer1..layer4 (64, 128,
@@ -122,21 +167,21 @@ class ResNet(GraphBlock):
         self.relu = make.relu()
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1, dtype=dtype)
         channels = 64
-        stages = []
         for index, (planes, count) in enumerate(zip((64, 128, 256, 512), layers)):
             blocks = []
             for position in range(count):
                 stride = 2 if index > 0 and position == 0 else 1
                 blocks.append(block_cls(channels, planes, stride, init=init, rng=rng, dtype=dtype))
                 channels = planes * block_cls.expansion
-            stage = nn.Sequential(*blocks, dtype=dtype)
-            setattr(self, f"layer{index + 1}", stage)
-            stages.append(stage)
+            setattr(self, f"layer{index + 1}", nn.Sequential(*blocks, dtype=dtype))
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1), dtype=dtype)
         self.flatten = nn.Flatten(dtype=dtype)
         self.fc = make.linear(channels, num_classes)
-        self._set_graph(nn.Sequential(self.conv1, self.bn1, self.relu, self.maxpool, *stages, self.avgpool,
-                                      self.flatten, self.fc, dtype=dtype))
+
+    def layers(self) -> list[Module]:
+        """torchvision's forward: the stem, the four stages, pooling and the classifier."""
+        return [self.conv1, self.bn1, self.relu, self.maxpool, self.layer1, self.layer2, self.layer3, self.layer4,
+                self.avgpool, self.flatten, self.fc]
 
 
 def _builder(name: str):

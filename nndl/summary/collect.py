@@ -1,22 +1,24 @@
 """Shape propagation through a module tree: one :class:`LayerRow` per layer, without running data.
 
-The walk follows the data flow, not just the registration tree:
+The walk follows the data flow by watching the model compute its own output
+shape: every container and zoo model asks its children for their shapes
+through the shape entry :func:`nndl.nn.core.shapes.output_shape` (as it runs
+them forward with ``child(x)``), and the summary installs a watcher on that
+entry. So the rows come in the order the data reaches the layers, with the
+shapes each one really sees, for any module written that way; there is no
+table of container types here.
 
-- ``Sequential`` feeds each child the previous child's output;
-- ``Residual`` gives its input to ``block`` and ``shortcut`` (identity when
-  ``None``); their outputs must have equal shapes;
-- ``Concat`` and ``Parallel`` give their input to every branch; ``Concat``
-  joins the outputs along its axis, ``Parallel`` returns them as a tuple;
-- a module with a ``dataflow()`` method (the zoo's blocks, whose children
-  carry torchvision's names) is walked through the container tree that method
-  returns; containers of that tree that are not registered children get no
-  row of their own;
-- any other module is a *leaf*: its ``output_shape`` gives the shape and
-  :mod:`nndl.summary.stats` its MACs and receptive-field window. A module
-  with children but none of the above is an opaque leaf (its MACs are not
-  known and count 0).
-
-Where branches meet, the receptive field is the widest of theirs.
+- A module that asks no child for a shape is a *leaf*: its row gets the
+  layer's own facts, ``macs()`` and ``receptive_window()``
+  (:mod:`nndl.nn.core.facts`). A module with children that computes its
+  shape without the entry is a leaf too (its cost is whatever it declares:
+  unknown by default).
+- A module that does ask is a *container*: its row sums its layers' MACs
+  (and counts those of unknown cost) and the parameters of its subtree.
+- Receptive fields travel with the shapes. Where a container builds a new
+  shape from several (a sum, a concatenation: where branches meet), the
+  receptive field is the widest of the branch ends that meet there and of
+  the container's input.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from nndl import nn
 from nndl.nn.core.module import Module
+from nndl.nn.core.shapes import output_shape as shape_entry
+from nndl.nn.core.shapes import watch_shapes
 from nndl.summary.stats import ReceptiveField, leaf_cost, window_spec
 
 SHAPE_ERRORS = (ValueError, TypeError, IndexError, NotImplementedError, ZeroDivisionError)
@@ -53,8 +56,13 @@ class LayerRow:
     shared_params : int
         Of ``params``, those already counted in an earlier row (shared
         parameters count once in the totals).
-    macs : int
-        Multiply-accumulates per sample (see :mod:`nndl.summary.stats`).
+    macs : int or None
+        Multiply-accumulates per sample (see :mod:`nndl.summary.stats`);
+        None for a layer of unknown cost. A container's is the sum over its
+        layers of known cost.
+    unknown_macs : int
+        Layers of unknown cost in this row (1 for such a layer itself, the
+        number below a container); 0 when ``macs`` is complete.
     receptive_field : tuple (r_h, r_w) or None
         Receptive-field size of one output position, in input pixels.
     jump : tuple (j_h, j_w) or None
@@ -74,7 +82,8 @@ class LayerRow:
     params: int = 0
     trainable_params: int = 0
     shared_params: int = 0
-    macs: int = 0
+    macs: int | None = 0
+    unknown_macs: int = 0
     receptive_field: tuple | None = None
     jump: tuple | None = None
     description: str = ""
@@ -91,6 +100,7 @@ class LayerRow:
                 "input_shape": self.input_shape, "output_shape": self.output_shape,
                 "activation_size": self.activation_size, "params": self.params,
                 "trainable_params": self.trainable_params, "shared_params": self.shared_params, "macs": self.macs,
+                "unknown_macs": self.unknown_macs,
                 "receptive_field": self.receptive_field, "jump": jump, "description": self.description,
                 "spec": self.spec}
 
@@ -127,141 +137,146 @@ class SummaryError(ValueError):
         return f"{self.reason}\nlayers up to it:\n{render_rows(self.rows)}"
 
 
+class _Shape(tuple):
+    """A shape the watcher handed out, with the receptive field of the activation it describes."""
+
+    field: ReceptiveField | None = None
+
+    @classmethod
+    def of(cls, shape, field_: ReceptiveField | None) -> _Shape:
+        traced = cls(shape)
+        traced.field = field_
+        return traced
+
+
+@dataclass
+class _Frame:
+    """One module being walked: its row (None when unnamed) and the shapes its children produced."""
+
+    module: Module
+    path: str | None
+    row: LayerRow | None
+    input_shape: _Shape
+    input_field: ReceptiveField | None
+    calls: int = 0
+    macs: int = 0
+    unknown: int = 0
+    open_ends: list = field(default_factory=list)  # child outputs no later child has consumed yet
+
+
 @dataclass
 class _Walk:
     names: dict[int, str]
+    root: Module
     rows: list[LayerRow] = field(default_factory=list)
     counted: set[int] = field(default_factory=set)
-    stack: list[str] = field(default_factory=list)  # paths of the named modules being walked
+    frames: list[_Frame] = field(default_factory=list)
 
+    # ------------------------------------------------------------------ receptive fields along the shapes
+    def field_of(self, shape, frame: _Frame | None) -> ReceptiveField | None:
+        """The receptive field of ``shape`` as handed to a child of ``frame``.
 
-def _fail(walk: _Walk, module: Module, path: str | None, input_shape, reason: str, row: LayerRow | None):
-    if row is not None:
-        if row not in walk.rows:
-            walk.rows.append(row)
-        row.params = sum(p.size for p in module.parameters())
-        row.trainable_params = sum(p.size for p in module.parameters() if p.requires_grad)
-    where = f"layer '{path}'" if path else (
-        f"the unnamed {type(module).__name__} inside '{walk.stack[-1]}'" if walk.stack
-        else f"an unnamed {type(module).__name__} of the model")
-    raise SummaryError(f"summary stopped at {where} {module.describe()}: input shape {tuple(input_shape)}: {reason}",
-                       path or "<model>", walk.rows)
+        A shape this watcher returned carries its field. Any other shape was
+        computed by the container itself where branches meet (``a + b``, a
+        concatenation): the widest of its open branch ends and of its input.
+        (A container should hand the shape it received to its children as it
+        is: a copy, ``tuple(shape)``, reads as a meeting point.)
+        """
+        if isinstance(shape, _Shape):
+            return shape.field
+        if frame is None:
+            return None
+        return ReceptiveField.widest([s.field for s in frame.open_ends] + [frame.input_field])
 
-
-def _parameter_counts(walk: _Walk, module: Module, kind: str) -> tuple[int, int, int]:
-    """``(params, trainable, shared)`` of a row.
-
-    A leaf (or opaque module) counts its parameters and marks them counted, so
-    a later leaf that shares one reports it as shared. A container reports
-    the parameters of its subtree (each once) and nothing as shared.
-    """
-    is_leaf = kind in ("leaf", "opaque")
-    total = trainable = shared = 0
-    for param in module.parameters():
-        total += param.size
-        trainable += param.size if param.requires_grad else 0
-        if is_leaf:
-            if id(param) in walk.counted:
-                shared += param.size
-            walk.counted.add(id(param))
-    return total, trainable, shared
-
-
-def _structure(module: Module):
-    """How data flows through ``module``: ``(kind, parts)``."""
-    dataflow = getattr(module, "dataflow", None)
-    if callable(dataflow):
-        return "dataflow", dataflow()
-    if isinstance(module, nn.Sequential):
-        return "sequential", list(module.children())
-    if isinstance(module, nn.Residual):
-        return "residual", (module.block, module.shortcut)
-    if isinstance(module, (nn.Concat, nn.Parallel)):
-        return ("concat" if isinstance(module, nn.Concat) else "parallel"), list(module.children())
-    if any(child is not None for child in module.children()):
-        return "opaque", None
-    return "leaf", None
-
-
-def _walk(walk: _Walk, module: Module, shape, field_in, depth: int):
-    """Propagate ``shape`` through ``module``; append rows; return ``(output_shape, receptive_field, macs)``."""
-    path = walk.names.get(id(module))
-    kind, parts = _structure(module)
-    row = None
-    if path is not None:
-        row = LayerRow(path, type(module).__name__, depth, kind in ("leaf", "opaque"), tuple(shape),
-                       description=module.describe(), spec=window_spec(module))
-        walk.rows.append(row)
-        walk.stack.append(path)
-    inner_depth = depth + 1 if path is not None else depth
-
-    if kind in ("leaf", "opaque"):
+    # ------------------------------------------------------------------ the watcher
+    def __call__(self, module: Module, input_shape):
+        parent = self.frames[-1] if self.frames else None
+        field_in = self.field_of(input_shape, parent)
+        if parent is not None:
+            parent.calls += 1
+            if isinstance(input_shape, _Shape):
+                parent.open_ends = [s for s in parent.open_ends if s is not input_shape]
+            else:  # the branches met: every open end was used
+                parent.open_ends = []
+        path = self.names.get(id(module))
+        depth = sum(f.path is not None for f in self.frames)
+        row = None
+        if path is not None:
+            row = LayerRow(path, type(module).__name__, depth, True, tuple(input_shape),
+                           description=module.describe(), spec=window_spec(module))
+            self.rows.append(row)
+        frame = _Frame(module, path, row, _Shape.of(input_shape, field_in), field_in)
+        self.frames.append(frame)
         try:
-            out = module.output_shape(tuple(shape))
+            raw = module.output_shape(input_shape)
+        except SummaryError:
+            raise
         except SHAPE_ERRORS as exc:
-            _fail(walk, module, path, shape, str(exc), row)
-        out = tuple(out)
-        if kind == "leaf":
-            cost = leaf_cost(module, tuple(shape), out)
-            macs, field_out = cost.macs, None if field_in is None or cost.window is None else \
-                field_in.through(cost.window)
+            self._fail(frame, str(exc))
+        finally:
+            self.frames.pop()
+        out = tuple(raw)
+        if frame.calls == 0:  # a leaf: its own facts
+            if module is self.root and row is None:
+                frame.row = row = LayerRow(type(module).__name__, type(module).__name__, 0, True, tuple(input_shape),
+                                           description=module.describe(), spec=window_spec(module))
+                self.rows.append(row)
+            cost = leaf_cost(module, tuple(input_shape), out)
+            frame.macs, frame.unknown = (0, 1) if cost.macs is None else (cost.macs, 0)
+            field_out = None if field_in is None or cost.window is None else field_in.through(cost.window)
         else:
-            macs, field_out = 0, None
-    elif kind == "dataflow":
-        out, field_out, macs = _walk(walk, parts, shape, field_in, inner_depth)
-    elif kind == "sequential":
-        out, field_out, macs = tuple(shape), field_in, 0
-        for child in parts:
-            out, field_out, child_macs = _walk(walk, child, out, field_out, inner_depth)
-            macs += child_macs
-    elif kind == "residual":
-        block, shortcut = parts
-        block_out, block_field, macs = _walk(walk, block, shape, field_in, inner_depth)
-        if shortcut is None:
-            short_out, short_field = tuple(shape), field_in
-        else:
-            short_out, short_field, short_macs = _walk(walk, shortcut, shape, field_in, inner_depth)
-            macs += short_macs
-        if tuple(block_out) != tuple(short_out):
-            _fail(walk, module, path, shape,
-                  f"block output {tuple(block_out)} and shortcut output {tuple(short_out)} differ "
-                  f"(Residual adds them)", row)
-        out, field_out = tuple(block_out), ReceptiveField.widest([block_field, short_field])
-    else:  # concat, parallel
-        outs, fields, macs = [], [], 0
-        for child in parts:
-            child_out, child_field, child_macs = _walk(walk, child, shape, field_in, inner_depth)
-            outs.append(tuple(child_out))
-            fields.append(child_field)
-            macs += child_macs
-        field_out = ReceptiveField.widest(fields)
-        if kind == "parallel":
-            out = tuple(outs)
-        else:
-            out = _concat_shape(walk, module, path, shape, outs, row)
+            field_out = self.field_of(raw, frame)
+        if parent is not None:
+            parent.macs += frame.macs
+            parent.unknown += frame.unknown
+        result = _Shape.of(out, field_out)
+        if parent is not None:
+            parent.open_ends.append(result)
+        if row is not None:
+            row.is_leaf = frame.calls == 0
+            row.output_shape = out
+            row.macs = None if row.is_leaf and frame.unknown else frame.macs
+            row.unknown_macs = frame.unknown
+            row.params, row.trainable_params, row.shared_params = self._parameter_counts(module, row.is_leaf)
+            if field_out is not None:
+                row.receptive_field = field_out.size
+                row.jump = field_out.jump
+        return result
 
-    if row is not None:
-        walk.stack.pop()
-        row.output_shape = out
-        row.macs = macs
-        row.params, row.trainable_params, row.shared_params = _parameter_counts(walk, module, kind)
-        if field_out is not None:
-            row.receptive_field = field_out.size
-            row.jump = field_out.jump
-    return out, field_out, macs
+    def _parameter_counts(self, module: Module, is_leaf: bool) -> tuple[int, int, int]:
+        """``(params, trainable, shared)`` of a row.
 
+        A leaf counts its parameters and marks them counted, so a later leaf
+        that shares one reports it as shared. A container reports the
+        parameters of its subtree (each once) and nothing as shared.
+        """
+        total = trainable = shared = 0
+        for param in module.parameters():
+            total += param.size
+            trainable += param.size if param.requires_grad else 0
+            if is_leaf:
+                if id(param) in self.counted:
+                    shared += param.size
+                self.counted.add(id(param))
+        return total, trainable, shared
 
-def _concat_shape(walk: _Walk, module, path, shape, outs, row):
-    axis = module.axis
-    ndim = len(outs[0])
-    if any(len(o) != ndim for o in outs) or not -ndim <= axis < ndim:
-        _fail(walk, module, path, shape, f"cannot concatenate branch outputs {outs} along axis {axis}", row)
-    axis %= ndim
-    rest = {o[:axis] + o[axis + 1:] for o in outs}
-    if len(rest) > 1:
-        _fail(walk, module, path, shape,
-              f"branch outputs {outs} differ on an axis other than the concatenation axis {module.axis}", row)
-    return outs[0][:axis] + (sum(o[axis] for o in outs),) + outs[0][axis + 1:]
+    def _fail(self, frame: _Frame, reason: str):
+        module, path, row = frame.module, frame.path, frame.row
+        if row is None and module is self.root and frame.calls == 0:
+            path = type(module).__name__  # a bare layer is its own single row
+            row = LayerRow(path, path, 0, True, tuple(frame.input_shape), description=module.describe(),
+                           spec=window_spec(module))
+            self.rows.append(row)
+        if row is not None:
+            row.is_leaf = frame.calls == 0
+            row.params = sum(p.size for p in module.parameters())
+            row.trainable_params = sum(p.size for p in module.parameters() if p.requires_grad)
+        named = [f.path for f in self.frames if f.path is not None]
+        where = f"layer '{path}'" if path else (
+            f"the unnamed {type(module).__name__} inside '{named[-1]}'" if named
+            else f"an unnamed {type(module).__name__} of the model")
+        raise SummaryError(f"summary stopped at {where} {module.describe()}: input shape "
+                           f"{tuple(frame.input_shape)}: {reason}", path or "<model>", self.rows)
 
 
 def collect(model: Module, input_shape: tuple, batch_size: int = 1) -> tuple[list[LayerRow], tuple]:
@@ -273,10 +288,9 @@ def collect(model: Module, input_shape: tuple, batch_size: int = 1) -> tuple[lis
     for name, module in model.named_modules():
         names.setdefault(id(module), name)
     names.pop(id(model), None)  # the model itself is the table, not a row
-    walk = _Walk(names)
+    walk = _Walk(names, model)
     shape = (int(batch_size),) + tuple(int(s) for s in input_shape)
     field_in = ReceptiveField.at_input() if len(input_shape) == 3 else None
-    if _structure(model)[0] in ("leaf", "opaque"):
-        walk.names[id(model)] = type(model).__name__  # a bare layer is its own single row
-    out, _, _ = _walk(walk, model, shape, field_in, 0)
-    return walk.rows, out
+    with watch_shapes(walk):
+        out = shape_entry(model, _Shape.of(shape, field_in))
+    return walk.rows, tuple(out) if not isinstance(out[0], tuple) else tuple(tuple(s) for s in out)

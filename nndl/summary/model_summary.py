@@ -36,7 +36,9 @@ class Summary:
         Bytes of the buffers (e.g. batch-norm running statistics).
     total_macs : int
         Multiply-accumulates of one forward pass of one sample (conv, linear;
-        see :mod:`nndl.summary.stats`).
+        see :mod:`nndl.summary.stats`), over the layers of known cost.
+    unknown_mac_layers : list of str
+        Layers whose cost is unknown (they declare no ``macs``); the totals exclude them.
     itemsize : int
         Bytes per element of the model's dtype.
     depth : int or None
@@ -65,7 +67,11 @@ class Summary:
 
     @property
     def total_macs(self) -> int:
-        return sum(row.macs for row in self.leaf_rows)
+        return sum(row.macs for row in self.leaf_rows if row.macs is not None)
+
+    @property
+    def unknown_mac_layers(self) -> list[str]:
+        return [row.name for row in self.leaf_rows if row.macs is None]
 
     @property
     def total_flops(self) -> int:
@@ -116,6 +122,7 @@ class Summary:
             "output_shape": self.output_shape, "rows": self.to_rows(),
             "total_params": self.total_params, "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params, "total_macs": self.total_macs,
+            "unknown_mac_layers": self.unknown_mac_layers,
             "total_flops": self.total_flops, "input_bytes": self.input_bytes,
             "activation_bytes": self.activation_bytes, "param_bytes": self.param_bytes,
             "gradient_bytes": self.gradient_bytes, "total_bytes": self.total_bytes,

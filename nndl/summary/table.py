@@ -25,6 +25,13 @@ def _count(value) -> str:
     return "" if value is None else f"{value:,}"
 
 
+def _macs(row) -> str:
+    """A layer's MACs; ``?`` when unknown, ``n + ?`` for a container with layers of unknown cost."""
+    if row.macs is None:
+        return "?"
+    return f"{row.macs:,} + ?" if row.unknown_macs else f"{row.macs:,}"
+
+
 def _pair(values) -> str:
     if values is None:
         return "?"
@@ -71,7 +78,7 @@ def _rows_table(rows, depth: int | None, title: str | None = None) -> Table:
         elif row.trainable_params != row.params:
             params += f" ({row.trainable_params:,} trainable)"
         table.add_row("  " * row.depth + f"{row.name} ({row.type})", _shape(row.output_shape),
-                      _count(row.activation_size), params, _count(row.macs),
+                      _count(row.activation_size), params, _macs(row),
                       _pair(row.receptive_field) if row.output_shape is not None else "",
                       _pair(row.jump) if row.output_shape is not None else "")
     return table
@@ -97,6 +104,10 @@ def _totals(summary) -> list[str]:
         f"Parameter gradients: {_megabytes(summary.gradient_bytes)}",
         f"Estimated total memory: {_megabytes(summary.total_bytes)}",
     ]
+    unknown = summary.unknown_mac_layers
+    if unknown:
+        lines[3] += f", excluding {len(unknown)} layer{'s' if len(unknown) > 1 else ''} of unknown cost"
+        lines[4] += " (same exclusion)"
     if any(row.shared_params for row in summary.rows):
         lines.insert(3, "(shared parameters are counted once in the totals)")
     return lines
@@ -109,6 +120,10 @@ def render_layers(summary, depth: int | None = None) -> str:
     table = _to_text(_rows_table(summary.rows, depth))
     notes = ("RF = receptive-field size of one output position in input pixels; "
              "Jump = input distance between neighbouring positions.")
+    unknown = summary.unknown_mac_layers
+    if unknown:
+        notes += (f"\nMACs ? = unknown: {', '.join(unknown)} declare{'s' if len(unknown) == 1 else ''} no macs() "
+                  "(see nndl.nn.Module.macs); the totals leave them out.")
     return "\n".join([title, "", table, "", *_totals(summary), notes])
 
 

@@ -94,4 +94,4 @@ def test_googlenet_inception_branch_kernel_option():
     tv = Inception(192, 64, 96, 128, 16, 32, 32, rng=0)
     assert paper.num_parameters() - tv.num_parameters() == 16 * 32 * (25 - 9)
     assert summary(paper, (192, 28, 28)).output_shape == (1, 256, 28, 28)
-    assert isinstance(paper.dataflow(), nn.Concat)
+    assert paper.branch3[1].conv.kernel_size == (5, 5) and tv.branch3[1].conv.kernel_size == (3, 3)

@@ -15,6 +15,7 @@ import numbers
 
 import numpy as np
 
+from nndl.nn.core.facts import ELEMENTWISE
 from nndl.nn.core.kernels import kernels
 from nndl.nn.core.module import Module
 
@@ -78,6 +79,16 @@ class Activation(Module):
 
     def output_shape(self, input_shape):
         return tuple(input_shape)
+
+    train_eval_differs = False
+
+    def macs(self, input_shape, output_shape) -> int:
+        """0: an element-wise function, no weights."""
+        return 0
+
+    def receptive_window(self, input_shape, output_shape):
+        """Element-wise."""
+        return ELEMENTWISE
 
 
 class Step(Activation):

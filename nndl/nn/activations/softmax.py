@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.nn.activations.activation import Activation
+from nndl.nn.core.facts import ELEMENTWISE, global_window
 
 
 class _AlongAxis(Activation):
@@ -38,6 +39,11 @@ class _AlongAxis(Activation):
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"
+
+    def receptive_window(self, input_shape, output_shape):
+        """Element-wise in space, unless normalized along a spatial axis (then the whole map)."""
+        axis = self.axis % len(input_shape)
+        return global_window(tuple(input_shape)) if len(input_shape) == 4 and axis >= 2 else ELEMENTWISE
 
 
 class Softmax(_AlongAxis):

@@ -15,6 +15,7 @@ import numpy as np
 
 from nndl.nn.core.hooks import backward
 from nndl.nn.core.module import Module
+from nndl.nn.core.shapes import output_shape
 
 
 def _named_modules_arg(owner: str, modules) -> list[tuple[str, Module]]:
@@ -37,7 +38,7 @@ def _named_modules_arg(owner: str, modules) -> list[tuple[str, Module]]:
     return items
 
 
-def _sum_gradients(grads) -> np.ndarray | None:
+def sum_gradients(grads) -> np.ndarray | None:
     """Sum of the arrays in ``grads`` (``None`` if there are none).
 
     The first array may belong to someone else (an ``Identity`` branch
@@ -136,10 +137,10 @@ class Residual(Module):
         return dx + (dout if self.shortcut is None else backward(self.shortcut, dout))
 
     def output_shape(self, input_shape):
-        block_shape = self.block.output_shape(tuple(input_shape))
-        shortcut_shape = tuple(input_shape) if self.shortcut is None else self.shortcut.output_shape(tuple(input_shape))
+        block_shape = output_shape(self.block, input_shape)
+        shortcut_shape = tuple(input_shape) if self.shortcut is None else output_shape(self.shortcut, input_shape)
         self._check_agree(block_shape, shortcut_shape, input_shape)
-        return tuple(block_shape)
+        return tuple(block_shape)  # a new shape: where the two paths meet
 
 
 class Concat(Module):
@@ -209,10 +210,10 @@ class Concat(Module):
     def backward(self, dout):
         boundaries = self._saved()
         pieces = np.split(dout, boundaries, axis=self.axis)
-        return _sum_gradients(backward(branch, piece) for branch, piece in zip(self._modules.values(), pieces))
+        return sum_gradients(backward(branch, piece) for branch, piece in zip(self._modules.values(), pieces))
 
     def output_shape(self, input_shape):
-        shapes = [tuple(branch.output_shape(tuple(input_shape))) for branch in self._modules.values()]
+        shapes = [tuple(output_shape(branch, input_shape)) for branch in self._modules.values()]
         axis = self._check_agree(shapes)
         total = sum(s[axis] for s in shapes)
         return shapes[0][:axis] + (total,) + shapes[0][axis + 1:]
@@ -264,14 +265,14 @@ class Parallel(Module):
                 else type(douts).__name__
             raise ValueError(f"Parallel: backward expects a tuple of {len(self._modules)} gradients "
                              f"(one per head, None for a head without loss), got {got}")
-        dx = _sum_gradients(backward(head, dout) for head, dout in zip(self._modules.values(), douts)
+        dx = sum_gradients(backward(head, dout) for head, dout in zip(self._modules.values(), douts)
                             if dout is not None)
         if dx is None:
             return np.zeros(input_shape, dtype=input_dtype)
         return dx
 
     def output_shape(self, input_shape):
-        return tuple(tuple(head.output_shape(tuple(input_shape))) for head in self._modules.values())
+        return tuple(tuple(output_shape(head, input_shape)) for head in self._modules.values())
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -324,6 +324,22 @@ class Module(metaclass=ModuleType):
         """The constructor arguments shown inside ``repr``, as in PyTorch."""
         return ""
 
+    # ------------------------------------------------------------------ facts for tools (nndl.nn.core.facts)
+    train_eval_differs: bool | None = None
+    """True if training and evaluation mode compute different things (dropout, batch norm); None = not declared."""
+
+    def macs(self, input_shape, output_shape) -> int | None:
+        """Multiply-accumulates of one sample for these shapes (with the batch axis); None = unknown.
+
+        A layer declares its count (0 for a layer without weights); the
+        default is *unknown*, so a tool never shows an undeclared cost as 0.
+        """
+        return None
+
+    def receptive_window(self, input_shape, output_shape):
+        """The layer's window ``((k_h, s_h), (k_w, s_w))`` over its input grid (:mod:`.facts`); None = unknown."""
+        return None
+
     def __repr__(self) -> str:
         extra = self.extra_repr()
         if not self._modules:

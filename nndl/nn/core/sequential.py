@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from fractions import Fraction
 
 import numpy as np
 
 from nndl.nn.core.hooks import backward
 from nndl.nn.core.module import Module
+from nndl.nn.core.shapes import output_shape
 
 
 class Sequential(Module):
@@ -16,6 +18,13 @@ class Sequential(Module):
     ``Sequential(a, b, c)`` names its children ``'0'``, ``'1'``, ``'2'`` (so
     state-dict keys are ``'0.weight'``..., as in PyTorch);
     ``Sequential(OrderedDict(fc1=..., act=...))`` keeps the given names.
+
+    Like ``torch.nn.Sequential`` it is a list of its children: ``len``,
+    iteration, ``seq[i]`` (negative too), ``seq[i:j]`` (a Sequential sharing
+    the modules, with their names), ``seq[i] = module`` (the new module takes
+    the old one's name, so state-dict keys stay), ``del seq[i]``, ``pop``,
+    ``append``, ``insert`` and ``extend``. Deleting or inserting renumbers the
+    children ``'0'``, ``'1'``, ..., as PyTorch does.
 
     The backward pass is the notes' δ recursion: ``δ_{l-1} = backward_l(δ_l)``
     from the last module to the first.
@@ -53,15 +62,24 @@ class Sequential(Module):
         return backward(modules[0], dout, need_input_grad)
 
     def output_shape(self, input_shape):
-        shape = tuple(input_shape)
+        shape = input_shape
         for module in self._modules.values():
-            shape = module.output_shape(shape)
-        return shape
+            shape = output_shape(module, shape)
+        return tuple(shape) if shape is input_shape else shape
 
     def get_config(self) -> dict:
         """The current children (``append`` or item assignment may have changed them since construction)."""
         return {**super().get_config(), "modules": (OrderedDict(self._modules),)}
 
+    def macs(self, input_shape, output_shape) -> int:
+        """0 (an empty Sequential is the identity; a non-empty one is summed over its children by the tools)."""
+        return 0
+
+    def receptive_window(self, input_shape, output_shape):
+        """Element-wise (the window of an empty Sequential)."""
+        return ((1, Fraction(1)), (1, Fraction(1)))
+
+    # ------------------------------------------------------------------ the list of children, as torch.nn.Sequential
     def add_module(self, name: str, module: Module) -> None:
         """Register ``module`` as the child ``name``; the same instance may not appear twice.
 
@@ -69,25 +87,76 @@ class Sequential(Module):
         overwrite what the first use's backward needs. Share a ``Parameter``
         between two modules instead.
         """
-        if any(existing is module for existing in self._modules.values()):
+        if any(existing is module for key, existing in self._modules.items() if key != name):
             raise ValueError(f"Sequential: {module.describe()} is already in this Sequential; "
                              "use a new instance (share its Parameters if you want tied weights)")
         super().add_module(name, module)
+
+    def _name_at(self, index) -> str:
+        """The name of the child at position ``index`` (negative counts from the end)."""
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"Sequential indices must be integers or slices, not {type(index).__name__}")
+        size = len(self._modules)
+        if not -size <= index < size:
+            raise IndexError(f"Sequential: index {index} is out of range for {size} modules")
+        return list(self._modules)[index % size]
+
+    def _renumber(self, modules) -> None:
+        """Make ``modules`` the children, named ``'0'``, ``'1'``, ... (after a deletion or an insertion)."""
+        for name in list(self._modules):
+            self.__dict__.pop(name, None)
+        self._modules.clear()
+        for position, module in enumerate(modules):
+            self.add_module(str(position), module)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules.values()))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            names = list(self._modules)[index]
+            return Sequential(OrderedDict((n, self._modules[n]) for n in names), dtype=self.dtype)
+        return self._modules[self._name_at(index)]
+
+    def __setitem__(self, index, module: Module) -> None:
+        """Replace the child at ``index``; the new module keeps its name and position (and state-dict keys)."""
+        self.add_module(self._name_at(index), module)
+
+    def __delitem__(self, index) -> None:
+        """Remove the child(ren) at ``index`` (an int or a slice); the rest are renumbered from ``'0'``."""
+        names = list(self._modules)[index] if isinstance(index, slice) else [self._name_at(index)]
+        self._renumber([m for n, m in self._modules.items() if n not in names])
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove the child at ``index`` and return it."""
+        module = self[index]
+        del self[index]
+        return module
 
     def append(self, module: Module) -> Sequential:
         """Add ``module`` at the end, named by its position."""
         self.add_module(str(len(self._modules)), module)
         return self
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Put ``module`` before position ``index`` (``len(self)`` appends); the children are renumbered."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.insert: expected a Module, got {type(module).__name__}")
+        size = len(self._modules)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -size <= index <= size:
+            raise IndexError(f"Sequential.insert: index {index!r} is out of range for {size} modules")
+        if any(existing is module for existing in self._modules.values()):
+            raise ValueError(f"Sequential: {module.describe()} is already in this Sequential; use a new instance")
         modules = list(self._modules.values())
-        if isinstance(index, slice):
-            names = list(self._modules.keys())[index]
-            return Sequential(OrderedDict((n, self._modules[n]) for n in names), dtype=self.dtype)
-        return modules[index]
+        modules.insert(int(index), module)  # list.insert's rule for negative indices is torch's
+        self._renumber(modules)
+        return self
+
+    def extend(self, modules) -> Sequential:
+        """Append every module of ``modules`` (a Sequential or any iterable of modules)."""
+        for module in list(modules):
+            self.append(module)
+        return self

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
+from nndl.nn.core.facts import global_window, spatial_size
 from nndl.nn.core.kernels import kernels
 from nndl.nn.core.module import Module
 from nndl.nn.functional._pool_geometry import adaptive_output_size, adaptive_sizes
@@ -48,6 +51,23 @@ class AdaptiveAvgPool2d(Module):
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
+    train_eval_differs = False
+
+    def macs(self, input_shape, output_shape) -> int:
+        """0: averaging has no weights."""
+        return 0
+
+    def receptive_window(self, input_shape, output_shape):
+        """``n_in/n_out`` per axis when it divides; else the widest bin with a fractional step."""
+        window = []
+        for n_in, n_out in zip(spatial_size(tuple(input_shape)), spatial_size(tuple(output_shape))):
+            if n_in % n_out == 0:
+                window.append((n_in // n_out, Fraction(n_in // n_out)))
+            else:  # overlapping bins
+                widest = max(-(-((i + 1) * n_in) // n_out) - (i * n_in) // n_out for i in range(n_out))
+                window.append((widest, Fraction(n_in, n_out)))
+        return tuple(window)
+
 
 class GlobalAvgPool2d(Module):
     """Mean of each channel over all positions: ``(N, C, H, W) -> (N, C)``.
@@ -81,3 +101,13 @@ class GlobalAvgPool2d(Module):
     def output_shape(self, input_shape):
         self._check_shape(input_shape)
         return tuple(input_shape[:2])
+
+    train_eval_differs = False
+
+    def macs(self, input_shape, output_shape) -> int:
+        """0: averaging has no weights."""
+        return 0
+
+    def receptive_window(self, input_shape, output_shape):
+        """The whole map."""
+        return global_window(tuple(input_shape))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.nn.core.kernels import kernels
+from nndl.nn.core.facts import sliding_window
 from nndl.nn.core.module import Module
 from nndl.nn.functional._pool_geometry import pool_arguments, pool_geometry
 
@@ -62,6 +63,16 @@ class AvgPool2d(Module):
 
     def output_shape(self, input_shape):
         return tuple(input_shape[:2]) + self._geometry(tuple(input_shape)).out_size
+
+    train_eval_differs = False
+
+    def macs(self, input_shape, output_shape) -> int:
+        """0: averaging has no weights."""
+        return 0
+
+    def receptive_window(self, input_shape, output_shape):
+        """The kernel sliding with the stride."""
+        return sliding_window(self.kernel_size, self.stride)
 
     def extra_repr(self) -> str:
         text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

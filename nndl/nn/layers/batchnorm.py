@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.nn.core.kernels import kernels
+from nndl.nn.core.facts import ELEMENTWISE
 from nndl.nn.core.module import Module
 from nndl.nn.core.parameter import Parameter
 
@@ -127,6 +128,16 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"track_running_stats={self.track_running_stats}")
+
+    train_eval_differs = True  # batch statistics in training, running statistics in evaluation
+
+    def macs(self, input_shape, output_shape) -> int:
+        """0: a per-channel scale and shift, linear in the activation size (not counted, as torchvision)."""
+        return 0
+
+    def receptive_window(self, input_shape, output_shape):
+        """Element-wise in space."""
+        return ELEMENTWISE
 
 
 class BatchNorm1d(_BatchNorm):

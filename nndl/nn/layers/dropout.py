@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.nn.core.kernels import kernels
+from nndl.nn.core.facts import ELEMENTWISE
 from nndl.nn.core.module import Module
 from nndl.random import as_generator
 
@@ -54,6 +55,16 @@ class _DropoutBase(Module):
 
     def extra_repr(self) -> str:
         return f"drop_prob={self.drop_prob}"
+
+    train_eval_differs = True  # drops in training, the identity in evaluation
+
+    def macs(self, input_shape, output_shape) -> int:
+        """0: a mask, no weights."""
+        return 0
+
+    def receptive_window(self, input_shape, output_shape):
+        """Element-wise."""
+        return ELEMENTWISE
 
 
 class Dropout(_DropoutBase):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.nn.core.kernels import kernels
+from nndl.nn.core.facts import ELEMENTWISE
 from nndl.nn.core.module import Module
 from nndl.nn.core.parameter import Parameter
 
@@ -91,3 +92,13 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+    train_eval_differs = False
+
+    def macs(self, input_shape, output_shape) -> int:
+        """0: a normalization with a per-feature scale and shift (not counted)."""
+        return 0
+
+    def receptive_window(self, input_shape, output_shape):
+        """Element-wise in space (as the summary has always treated it, whatever the normalized axes)."""
+        return ELEMENTWISE

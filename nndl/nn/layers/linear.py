@@ -10,6 +10,7 @@ import numpy as np
 
 from nndl.nn.core.init import init_weight_and_bias
 from nndl.nn.core.kernels import kernels
+from nndl.nn.core.facts import ELEMENTWISE, rows
 from nndl.nn.core.module import Module
 from nndl.nn.core.parameter import Parameter
 
@@ -79,3 +80,13 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+    train_eval_differs = False
+
+    def macs(self, input_shape, output_shape) -> int:
+        """``n_in · n_out`` per row (bias additions are not counted)."""
+        return rows(output_shape) * self.in_features * self.out_features
+
+    def receptive_window(self, input_shape, output_shape):
+        """Element-wise on vectors; a Linear over a spatial axis has no clean window (None)."""
+        return ELEMENTWISE if len(input_shape) <= 2 else None

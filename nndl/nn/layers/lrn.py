@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.nn.core.kernels import kernels
+from nndl.nn.core.facts import ELEMENTWISE
 from nndl.nn.core.module import Module
 
 
@@ -69,3 +70,13 @@ class LocalResponseNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+    train_eval_differs = False
+
+    def macs(self, input_shape, output_shape) -> int:
+        """0: a normalization without weights."""
+        return 0
+
+    def receptive_window(self, input_shape, output_shape):
+        """Element-wise in space (it mixes neighbouring channels only)."""
+        return ELEMENTWISE

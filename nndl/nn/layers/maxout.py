@@ -11,6 +11,7 @@ import numpy as np
 
 from nndl.nn.core.init import init_weight_and_bias
 from nndl.nn.core.kernels import kernels
+from nndl.nn.core.facts import ELEMENTWISE, rows
 from nndl.nn.core.module import Module
 from nndl.nn.core.parameter import Parameter
 
@@ -95,3 +96,13 @@ class Maxout(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, pieces={self.pieces}, "
                 f"bias={self.bias is not None}")
+
+    train_eval_differs = False
+
+    def macs(self, input_shape, output_shape) -> int:
+        """``n_in · n_out · pieces`` per row."""
+        return rows(output_shape) * self.in_features * self.out_features * self.pieces
+
+    def receptive_window(self, input_shape, output_shape):
+        """Element-wise: each output mixes features at one position."""
+        return ELEMENTWISE

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from nndl.nn.core.facts import ELEMENTWISE, global_window
 from nndl.nn.core.module import Module
 from nndl.nn._fast.windows import channels_last_block, is_channels_last
 
@@ -51,6 +52,17 @@ class Flatten(Module):
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
+    train_eval_differs = False
+
+    def macs(self, input_shape, output_shape) -> int:
+        """0: a relabelling of entries."""
+        return 0
+
+    def receptive_window(self, input_shape, output_shape):
+        """The whole map once the spatial axes are merged; element-wise otherwise."""
+        spatial_merged = len(input_shape) == 4 and len(output_shape) < 4
+        return global_window(tuple(input_shape)) if spatial_merged else ELEMENTWISE
+
 
 class Identity(Module):
     """``y = x``; gradient passes through unchanged. A placeholder in containers."""
@@ -63,3 +75,13 @@ class Identity(Module):
 
     def output_shape(self, input_shape):
         return tuple(input_shape)
+
+    train_eval_differs = False
+
+    def macs(self, input_shape, output_shape) -> int:
+        """0."""
+        return 0
+
+    def receptive_window(self, input_shape, output_shape):
+        """Element-wise."""
+        return ELEMENTWISE

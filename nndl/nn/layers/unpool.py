@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.nn.core.kernels import kernels
+from nndl.nn.core.facts import upsampling_window
 from nndl.nn.core.module import Module
 from nndl.nn.functional._pool_geometry import check_unpool_indices, unpool_arguments, unpool_size, upsample_arguments
 
@@ -69,6 +70,16 @@ class MaxUnpool2d(Module):
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
+    train_eval_differs = False
+
+    def macs(self, input_shape, output_shape) -> int:
+        """0: values are placed, not multiplied."""
+        return 0
+
+    def receptive_window(self, input_shape, output_shape):
+        """Step ``1/stride``; one output comes from at most ``⌈k/stride⌉`` inputs."""
+        return upsampling_window(self.kernel_size, self.stride)
+
 
 class Upsample(Module):
     """Nearest-neighbour upsampling by an integer factor, as ``torch.nn.Upsample(scale_factor=s)``.
@@ -123,4 +134,14 @@ class Upsample(Module):
         sh, sw = self.scale_factor
         factor = sh if sh == sw else self.scale_factor
         return f"scale_factor={float(factor) if sh == sw else factor}, mode='{self.mode}'"
+
+    train_eval_differs = False
+
+    def macs(self, input_shape, output_shape) -> int:
+        """0: copies."""
+        return 0
+
+    def receptive_window(self, input_shape, output_shape):
+        """Step ``1/scale_factor``, one input per output."""
+        return upsampling_window((1, 1), self.scale_factor)
 
