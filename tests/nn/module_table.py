@@ -71,6 +71,11 @@ class Entry:
             return tuple(self.inputs(rng))
         return (rng.standard_normal(self.inputs),)
 
+    @property
+    def channels_last(self) -> bool:
+        """A 4-D (N, C, H, W) first input: also checked stored channels-last (NHWC behind the NCHW shape)."""
+        return self.draw(np.random.default_rng(0))[0].ndim == 4
+
 
 # ---------------------------------------------------------------------- input factories
 def off_kink(*shape):

@@ -40,10 +40,9 @@ def entries(keep=lambda entry: True):
     return pytest.mark.parametrize("entry", chosen, ids=[entry.id for entry in chosen])
 
 
-@pytest.fixture(params=KERNEL_SETS)
-def kernel_set(request):
-    with nn.use_kernels(request.param):
-        yield request.param
+# tests/nn/conftest.py runs every test once per kernel set (fixture ``kernel_set``); a test about the
+# table itself, or one that switches between the sets on its own, runs once.
+ONCE = pytest.mark.parametrize("kernel_set", ["fast"], indirect=True)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -143,6 +142,7 @@ def channels_last(x):
 
 
 # ---------------------------------------------------------------------- the table itself
+@ONCE
 def test_every_exported_module_has_an_entry():
     exported = {name: getattr(nn, name) for name in nn.__all__}
     modules = {name: cls for name, cls in exported.items() if isinstance(cls, type) and issubclass(cls, nn.Module)}
@@ -153,6 +153,7 @@ def test_every_exported_module_has_an_entry():
     assert len({entry.id for entry in TABLE}) == len(TABLE), "two entries share an id"
 
 
+@ONCE
 @entries()
 def test_flags_describe_the_module(entry):
     module = build(entry)
@@ -161,6 +162,18 @@ def test_flags_describe_the_module(entry):
     # A random module draws a new mask on every training forward pass; any other gives the same output twice.
     first, second = np.asarray(as_tuple(module(*inputs))[0]), np.asarray(as_tuple(module(*inputs))[0])
     assert entry.random == (not np.array_equal(first, second)), "random flag"
+
+
+@ONCE
+@entries(lambda entry: not list(entry.make().children()) and not isinstance(entry.make(), nn.Loss))
+def test_layer_declares_its_facts(entry):
+    """What tools read without running data (nndl.nn.core.facts) agrees with the table and the module."""
+    module = build(entry)
+    assert module.train_eval_differs == entry.mode_dependent, f"{entry.id}.train_eval_differs"
+    inputs = draw(entry)
+    out = as_tuple(module(*inputs))[0]
+    macs = module.macs(inputs[0].shape, out.shape)
+    assert isinstance(macs, int) and macs >= 0, f"{entry.id}.macs gave {macs!r}"
 
 
 # ---------------------------------------------------------------------- per entry, in both kernel sets
@@ -261,6 +274,7 @@ def test_state_dict_round_trip(entry, kernel_set):
     assert_same(run(module, inputs), run(fresh, inputs), 0.0, "loaded into a fresh module")
 
 
+@ONCE
 @entries()
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 def test_reference_equals_fast(entry, dtype):
@@ -276,7 +290,7 @@ def test_reference_equals_fast(entry, dtype):
                                       err_msg="the two sets drew different masks")
 
 
-@entries(lambda entry: entry.draw(np.random.default_rng(0))[0].ndim == 4)
+@entries(lambda entry: entry.channels_last)
 def test_channels_last_input(entry, kernel_set):
     module = build(entry)
     inputs = draw(entry)
@@ -289,11 +303,20 @@ def test_channels_last_input(entry, kernel_set):
         assert plain[key].flags.c_contiguous and nhwc[key].flags.c_contiguous, key
 
 
+KNOBS = {
+    "thread-split": dict(parallel_min_elements=0, linear_parallel_min_macs=0, threads=2),
+    "small-chunks": dict(column_chunk_bytes=1, batch_norm_slab_bytes=1),
+    "row-layout": dict(row_layout_min_channels=1, channels_last_min_filters=1),
+}
+"""Settings that force the fast kernels' other paths on small inputs (results must not change)."""
+
+
 @entries()
-def test_forced_thread_split(entry, kernel_set):
+@pytest.mark.parametrize("knobs", KNOBS.values(), ids=KNOBS.keys())
+def test_fast_settings_change_no_result(entry, kernel_set, knobs):
     module = build(entry)
     inputs = draw(entry)
     plain = run(copy.deepcopy(module), inputs)
-    with settings.override(parallel_min_elements=0, linear_parallel_min_macs=0):
-        split = run(copy.deepcopy(module), inputs)
-    assert_same(plain, split, SAME, "forced thread split")
+    with settings.override(**knobs):
+        forced = run(copy.deepcopy(module), inputs)
+    assert_same(plain, forced, SAME, f"with {knobs}")
