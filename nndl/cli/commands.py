@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import time
 
 import numpy as np
@@ -11,9 +13,13 @@ from rich.console import Console
 
 from nndl import io, nn
 from nndl.nn.functional.softmax_kernels import softmax
-from nndl.cli.config import load_config
+from nndl.cli.config import ConfigKeyError, load_config
 from nndl.cli.registry import DATASETS, MODELS, OPTIMIZERS, SCHEDULES
+from nndl.cli.runs import RunSaver, RunStopped, fingerprint, validation_split
+from nndl.io.checkpoint import _epoch
+from nndl.io.validate import metadata_json
 from nndl.train import CSVLogger, EarlyStopping, LRSchedulerCallback, ProgressBar, Trainer
+from nndl.train.trainer import TrainingDivergedError
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
 
@@ -28,19 +34,16 @@ def _named(table: dict):
     return table["name"], arguments
 
 
-def build_run(config: dict):
-    """Data, model, loss, optimizer and schedule described by a validated configuration."""
+def build_run(config: dict, data=None):
+    """Data, model, loss, optimizer and schedule described by a validated configuration (``data`` if already read)."""
     seed = config["training"]["seed"]
-    x_train, y_train, x_test, y_test = DATASETS[config["data"]["name"]](config["data"], seed)
+    x_train, y_train, x_test, y_test = data if data is not None else _load_data(config)
     num_classes = int(max(y_train.max(), y_test.max())) + 1
     model_name, model_args = _named(config["model"])
     model = MODELS[model_name](x_train.shape[1:], num_classes, rng=seed, **model_args)
     optimizer_name, optimizer_args = _named(config["optimizer"])
     optimizer = OPTIMIZERS[optimizer_name](model.parameters(), **optimizer_args)
-    scheduler = None
-    if config["schedule"].get("name"):
-        schedule_name, schedule_args = _named(config["schedule"])
-        scheduler = SCHEDULES[schedule_name](optimizer, **schedule_args)
+    scheduler = _schedule(config, optimizer)
     return (x_train, y_train, x_test, y_test), model, nn.SoftmaxCrossEntropy(), optimizer, scheduler
 
 
@@ -55,51 +58,177 @@ def _run_directory(config: dict, out: str) -> str:
     return path
 
 
-def train(config_path: str | None, overrides: dict, console: Console, quiet: bool = False) -> str:
-    """Train as configured, print the test accuracy, save the checkpoint; return its path."""
-    config = load_config(config_path, overrides)
+def _load_data(config: dict):
+    """The configured data set, checked for non-finite values before anything trains on it."""
+    x_train, y_train, x_test, y_test = DATASETS[config["data"]["name"]](config["data"], config["training"]["seed"])
+    for name, array in (("training", x_train), ("test", x_test)):
+        if np.issubdtype(array.dtype, np.inexact) and not np.all(np.isfinite(array)):
+            raise ValueError(f"[data] {config['data']['name']}: the {name} inputs hold NaN or inf values; "
+                             "clean or impute the data first")
+    return x_train, y_train, x_test, y_test
+
+
+def _callbacks(config: dict, run_dir: str, console: Console, quiet: bool, scheduler, append: bool) -> list:
     training = config["training"]
-    (x_train, y_train, x_test, y_test), model, loss_fn, optimizer, scheduler = build_run(config)
-    run_dir = _run_directory(config, training["out"])
-    callbacks = [ProgressBar(quiet=quiet, console=console), CSVLogger(os.path.join(run_dir, "history.csv"))]
+    callbacks = [ProgressBar(quiet=quiet, console=console),
+                 CSVLogger(os.path.join(run_dir, "history.csv"), append=append)]
     monitor = "val_loss" if training["validation_split"] else "loss"
     if scheduler is not None:
         plateau = config["schedule"]["name"] == "plateau"
         callbacks.append(LRSchedulerCallback(scheduler, monitor=monitor if plateau else None))
     if training["early_stopping"]:
         callbacks.append(EarlyStopping(monitor=monitor, patience=training["early_stopping"]))
+    return callbacks
+
+
+def train(config_path: str | None, overrides: dict, console: Console, quiet: bool = False, save_every: int = 1,
+          resume: str | None = None) -> str:
+    """Train as configured (or continue the run ``resume``), print the test accuracy; return the checkpoint's path.
+
+    The checkpoint is written every ``save_every`` epochs. Ctrl-C or a
+    diverged loss saves the last complete epoch and raises
+    :class:`~nndl.cli.runs.RunStopped` (exit status 130 or 1) saying how to resume.
+    """
+    if save_every < 1:
+        raise ValueError(f"--save-every: expected a positive integer, got {save_every}")
+    if resume is not None:
+        config, checkpoint_path, run_dir, start = _resume_config(resume, config_path, overrides)
+    else:
+        config = load_config(config_path, overrides)
+        start, checkpoint_path, run_dir = 0, None, None
+    training = config["training"]
+    data = _load_data(config)
+    (x_train, y_train, x_test, y_test), model, loss_fn, optimizer, scheduler = build_run(config, data)
+    data_id = fingerprint(x_train, y_train)
+    x_fit, y_fit, validation, rng = validation_split(x_train, y_train, training["validation_split"], training["seed"])
+    if resume is not None:
+        saved = io.load(checkpoint_path)
+        if saved.extra.get("data_fingerprint") != data_id:
+            raise ValueError(f"{checkpoint_path}: the training data differ from the run's (a different file or "
+                             "version); resuming would not continue the same run")
+        model = saved.model
+        optimizer = OPTIMIZERS[config["optimizer"]["name"]](model.parameters(), **_named(config["optimizer"])[1])
+        scheduler = _schedule(config, optimizer)
+        saved = io.load(checkpoint_path, model=model, optimizer=optimizer, scheduler=scheduler)
+        rng = saved.rng
+    else:
+        run_dir = _run_directory(config, training["out"])
+        checkpoint_path = os.path.join(run_dir, CHECKPOINT_NAME)
+    saver = RunSaver(checkpoint_path, save_every, {"config": config, "data_fingerprint": data_id})
+    callbacks = _callbacks(config, run_dir, console, quiet, scheduler, append=resume is not None) + [saver]
     regularizer = nn.L2Penalty(training["l2"]) if training["l2"] else None
     trainer = Trainer(model, loss_fn, optimizer, metrics=("accuracy",), callbacks=callbacks,
                       regularizer=regularizer, clip_grad_norm=training["clip_grad_norm"])
-    say(console, f"training {config['model']['name']} ({model.num_parameters():,} parameters) on "
+    verb = f"resuming after epoch {start}:" if resume is not None else "training"
+    say(console, f"{verb} {config['model']['name']} ({model.num_parameters():,} parameters) on "
                   f"{config['data']['name']}: {len(x_train)} training and {len(x_test)} test samples")
-    history = trainer.fit(x_train, y_train, epochs=training["epochs"], batch_size=training["batch_size"],
-                          validation_split=training["validation_split"], rng=training["seed"], verbose=0)
-    test = trainer.evaluate(x_test, y_test)
-    path = os.path.join(run_dir, CHECKPOINT_NAME)
-    io.save(model, path, optimizer=optimizer, epoch=len(history.epoch), rng=trainer.rng, scheduler=scheduler,
-            extra={"config": config, "test": test})
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
+    try:
+        trainer.fit(x_fit, y_fit, epochs=training["epochs"], batch_size=training["batch_size"],
+                    validation_data=validation, rng=rng, initial_epoch=start, verbose=0)
+    except KeyboardInterrupt:
+        raise RunStopped(_stopped("interrupted", saver, run_dir), 130) from None
+    except TrainingDivergedError as exc:
+        raise RunStopped(f"{exc}\n" + _stopped("stopped", saver, run_dir), 1) from None
+    test = trainer.evaluate(x_test, y_test)
+    saver.extra = {**saver.extra, "test": test}
+    if saver.completed_epoch is not None:
+        saver.save()  # the final weights (the best epoch's when early stopping restored them) and the test result
     say(console, f"test accuracy {test['accuracy']:.4f} · test loss {test['loss']:.4f}")
-    say(console, f"checkpoint: {path}")
-    return path
+    say(console, f"checkpoint: {checkpoint_path}")
+    return checkpoint_path
+
+
+def _stopped(what: str, saver: RunSaver, run_dir: str) -> str:
+    with _sigint_ignored():  # a second Ctrl-C must not cut the save short
+        epoch = saver.save_last_complete()
+    if epoch is None:
+        return f"{what} before the first epoch ended: nothing saved"
+    return f"{what}: epoch {epoch} saved to {saver.path}; continue with: nndl train --resume {run_dir}"
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals cannot be changed, nor delivered here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _schedule(config: dict, optimizer):
+    if not config["schedule"].get("name"):
+        return None
+    name, arguments = _named(config["schedule"])
+    return SCHEDULES[name](optimizer, **arguments)
+
+
+RESUME_FIXED = ("batch_size", "seed")
+
+
+def _resume_config(resume: str, config_path: str | None, overrides: dict):
+    """(config, checkpoint path, run directory, completed epochs) of the run to continue."""
+    if config_path is not None:
+        raise ValueError("--resume continues a run with its own configuration; do not give a config file too")
+    path = os.path.join(resume, CHECKPOINT_NAME) if os.path.isdir(resume) else resume
+    if not os.path.isfile(path):
+        raise ValueError(f"--resume {resume}: no checkpoint found (expected a run directory holding "
+                         f"{CHECKPOINT_NAME}, or a checkpoint file)")
+    metadata = io.read_metadata(path)
+    extra = metadata_json(metadata, "extra", path, dict, {})
+    saved = extra.get("config")
+    if not isinstance(saved, dict):
+        raise ValueError(f"{path}: no training configuration saved; it was not written by 'nndl train'")
+    changed = [k for k in RESUME_FIXED if k in overrides.get("training", {})] + \
+        (["lr"] if "optimizer" in overrides else [])
+    if changed:
+        raise ValueError(f"--resume continues the run exactly; {', '.join(changed)} cannot be changed")
+    # The data location is never taken from a checkpoint: only from the command line.
+    saved = {**saved, "data": {**saved.get("data", {}), "path": None}} if isinstance(saved.get("data"), dict) \
+        else saved
+    config = load_config(None, _merge_saved(saved, overrides))
+    epoch = _epoch(metadata, path) or 0
+    return config, path, os.path.dirname(os.path.abspath(path)), epoch
+
+
+def _merge_saved(saved: dict, overrides: dict) -> dict:
+    merged = {section: dict(table) if isinstance(table, dict) else table for section, table in saved.items()}
+    for section, table in overrides.items():
+        merged.setdefault(section, {}).update(table)
+    return merged
 
 
 def evaluate(checkpoint_path: str, console: Console, data_name: str | None = None,
              data_path: str | None = None) -> dict:
-    """Evaluate a checkpoint on the test split of its own data set (or of another one)."""
+    """Evaluate a checkpoint on the test split of its data set, or of another one.
+
+    The data are read from ``data_path`` (or the bundled digits); a location
+    saved in the checkpoint is never used.
+    """
     checkpoint = io.load(checkpoint_path)
-    config = checkpoint.extra.get("config")
-    if config is None:
+    saved = checkpoint.extra.get("config")
+    if not isinstance(saved, dict):
         raise ValueError(f"{checkpoint_path}: no training configuration saved; it was not written by 'nndl train'")
+    if data_name is not None and data_name not in DATASETS:
+        raise ValueError(f"--data: unknown '{data_name}'; valid: {', '.join(DATASETS)}")
+    data = saved.get("data") if isinstance(saved.get("data"), dict) else {}
+    data = {**data, "path": data_path}
     if data_name is not None:
-        if data_name not in DATASETS:
-            raise ValueError(f"--data: unknown '{data_name}'; valid: {', '.join(DATASETS)}")
-        config["data"] = {**config["data"], "name": data_name, "path": data_path}
-    elif data_path is not None:
-        config["data"]["path"] = data_path
-    _, _, x_test, y_test = DATASETS[config["data"]["name"]](config["data"], config["training"]["seed"])
+        data["name"] = data_name
+    try:
+        config = load_config(None, {**saved, "data": data})
+    except ConfigKeyError as exc:
+        raise ValueError(f"{checkpoint_path}: its saved training configuration is invalid: {exc}") from exc
+    name = config["data"]["name"]
+    if name != "digits" and data_path is None:
+        raise ValueError(f"{checkpoint_path} was trained on '{name}' data: give its location with --data-path "
+                         "(data locations are never read from a checkpoint)")
+    _, _, x_test, y_test = _load_data(config)
     trainer = Trainer(checkpoint.model, nn.SoftmaxCrossEntropy(), optimizer=None)
     result = trainer.evaluate(x_test, y_test)
     say(console, " · ".join(f"{k} {v:.4f}" for k, v in result.items()) + f" on {len(x_test)} test samples")
@@ -114,9 +243,12 @@ def predict(checkpoint_path: str, input_path: str, console: Console, output: str
         x = np.load(input_path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise ValueError(f"{input_path}: cannot read a numpy array ({exc})") from exc
+    if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        raise ValueError(f"{input_path}: expected real numbers, got dtype {x.dtype}")
+    if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
+        sample = int(np.argmax(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))) if x.ndim else 0
+        raise ValueError(f"{input_path}: holds NaN or inf values (first in sample {sample}); no prediction made")
     if x.dtype != checkpoint.model.dtype:
-        if not np.issubdtype(x.dtype, np.number):
-            raise ValueError(f"{input_path}: expected numbers, got dtype {x.dtype}")
         x = x.astype(checkpoint.model.dtype)  # an explicit, announced conversion of the user's file
         say(console, f"converted {input_path} to {checkpoint.model.dtype}")
     scores = Trainer(checkpoint.model, nn.SoftmaxCrossEntropy(), optimizer=None).predict(x)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import math
 import sys
 
 if sys.version_info >= (3, 11):
@@ -40,6 +41,67 @@ DEFAULTS = {
 
 FIXED_KEYS = {section: set(values) for section, values in DEFAULTS.items() if section in ("data", "training")}
 
+_INT, _REAL, _TEXT = "an integer", "a number", "a string"
+FIXED_TYPES = {
+    "data": {"name": (_TEXT,), "path": (_TEXT, None), "test_size": (_REAL, 0.0, 1.0), "x_key": (_TEXT,),
+             "y_key": (_TEXT,), "target_column": (_INT, _TEXT)},
+    "training": {"epochs": (_INT, 0), "batch_size": (_INT, 1), "seed": (_INT, 0), "validation_split": (_REAL, 0.0, 1.0),
+                 "early_stopping": (_INT, 0), "clip_grad_norm": (_REAL, None), "l2": (_REAL, 0.0),
+                 "out": (_TEXT,)},
+}
+"""Type (and lower, upper bound) of every key of [data] and [training]; None: the key may be left out."""
+
+
+def _kind(value) -> str | None:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return _INT
+    if isinstance(value, float):
+        return _REAL if math.isfinite(value) else "a non-finite number"
+    if isinstance(value, str):
+        return _TEXT
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return None
+
+
+def _check_type(where: str, value, expected: tuple) -> None:
+    kinds = [k for k in expected if isinstance(k, str)]
+    if value is None and None in expected:
+        return
+    kind = _kind(value)
+    if kind not in kinds and not (kind == _INT and _REAL in kinds):
+        raise ConfigKeyError(f"{where}: expected {' or '.join(kinds)}, got {value!r}")
+    bounds = [b for b in expected if isinstance(b, float) or (isinstance(b, int) and not isinstance(b, bool))]
+    if bounds and kind in (_INT, _REAL):
+        low = bounds[0]
+        high = bounds[1] if len(bounds) > 1 else None
+        if value < low or (high is not None and value >= high):
+            span = f"in [{low}, {high})" if high is not None else f">= {low}"
+            raise ConfigKeyError(f"{where}: expected a value {span}, got {value!r}")
+
+
+def _check_arguments(section: str, table: dict, factory) -> None:
+    """Arguments whose default is an int, a float, a bool, a string or a tuple must have that type."""
+    for name, parameter in inspect.signature(factory).parameters.items():
+        if name not in table or name == "name":
+            continue
+        default = parameter.default
+        if isinstance(default, bool):
+            expected = ("a boolean",)
+        elif isinstance(default, int):
+            expected = (_INT,)
+        elif isinstance(default, float):
+            expected = (_REAL,)
+        elif isinstance(default, str):
+            expected = (_TEXT,)
+        elif isinstance(default, (tuple, list)):
+            expected = ("a list",)
+        else:
+            continue
+        _check_type(f"[{section}] {name}", table[name], expected)
+
 
 def _arguments(factory, skip=("self", "params", "optimizer", "rng", "dtype", "input_shape", "num_classes")):
     return {name for name in inspect.signature(factory).parameters if name not in skip}
@@ -59,6 +121,7 @@ def _check_named(section: str, table: dict, registry: dict, optional: bool = Fal
     if unknown:
         raise ConfigKeyError(f"[{section}]: unknown key(s) {', '.join(sorted(unknown))} for '{name}'; "
                              f"valid: {', '.join(sorted(valid))}")
+    _check_arguments(section, table, registry[name])
 
 
 def validate(config: dict) -> dict:
@@ -71,6 +134,14 @@ def validate(config: dict) -> dict:
         if bad:
             raise ConfigKeyError(f"[{section}]: unknown key(s) {', '.join(sorted(bad))}; "
                                  f"valid: {', '.join(sorted(keys))}")
+    for section, types in FIXED_TYPES.items():
+        for key, expected in types.items():
+            if key in config.get(section, {}):
+                _check_type(f"[{section}] {key}", config[section][key], expected)
+    for section in ("model", "optimizer", "schedule"):
+        name = config[section].get("name")
+        if name is not None and not isinstance(name, str):
+            raise ConfigKeyError(f"[{section}] name: expected a string, got {name!r}")
     if config["data"]["name"] not in DATASETS:
         raise ConfigKeyError(f"[data] name: unknown '{config['data']['name']}'; valid: {', '.join(DATASETS)}")
     _check_named("model", config["model"], MODELS)
@@ -82,6 +153,8 @@ def validate(config: dict) -> dict:
 def merge(base: dict, override: dict) -> dict:
     """``base`` with ``override``'s tables merged in; a new model/optimizer/schedule name drops the old arguments."""
     merged = copy.deepcopy(base)
+    if not isinstance(override, dict):
+        raise ConfigKeyError(f"a configuration must be a table of tables, got {type(override).__name__}")
     for section, table in override.items():
         if not isinstance(table, dict):
             raise ConfigKeyError(f"'{section}' must be a table ([{section}]), got {type(table).__name__}")
@@ -99,8 +172,10 @@ def load_config(path: str | None, overrides: dict | None = None) -> dict:
         try:
             with open(path, "rb") as f:
                 config = merge(config, tomllib.load(f))
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigKeyError(f"{path}: not valid TOML ({exc})") from exc
+        except RecursionError:
+            raise ConfigKeyError(f"{path}: not valid TOML (nested too deeply)") from None
     if overrides:
         config = merge(config, overrides)
     return validate(config)

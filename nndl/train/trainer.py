@@ -231,6 +231,12 @@ class Trainer:
             raise ValueError(f"Trainer.{where}: x has {len(x)} samples but y has {len(y)}")
         if len(x) == 0:
             raise ValueError(f"Trainer.{where}: no samples")
+        for name, value in (("x", x), ("y", y)):
+            # NaN in the data would surface as a diverged loss and be blamed on the learning rate.
+            if np.issubdtype(value.dtype, np.inexact) and not np.all(np.isfinite(value)):
+                sample = int(np.argmax(~np.isfinite(value.reshape(len(value), -1)).all(axis=1)))
+                raise ValueError(f"Trainer.{where}: {name} holds NaN or inf values (first in sample {sample}); "
+                                 "clean or impute the data first")
         return x, y
 
 
