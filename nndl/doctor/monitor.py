@@ -68,6 +68,7 @@ class Monitor(Callback):
         self.activations: dict[str, np.ndarray] = {}
         self.gradients: dict[str, np.ndarray] = {}
         self.layer_types: dict[str, str] = {}
+        self.activation_layers: list[str] = []
         self._handles = []
         self._active = False
 
@@ -80,6 +81,8 @@ class Monitor(Callback):
         for name, module in model.named_modules():
             if is_leaf(module):
                 self.layer_types[name] = type(module).__name__
+                if activation_facts(module) is not None and name not in self.activation_layers:
+                    self.activation_layers.append(name)
                 self._handles.append(module.register_forward_hook(self._on_forward))
                 self._handles.append(module.register_full_backward_hook(self._on_backward))
         self._handles.append(model.register_forward_pre_hook(self._on_model_input))
@@ -167,6 +170,7 @@ class Monitor(Callback):
                         "layers": {n: {k: clean(v) for k, v in s.items()} for n, s in e["layers"].items()},
                         "weights": {n: clean(v) for n, v in e["weights"].items()}} for e in self.epochs],
             "layer_types": dict(self.layer_types),
+            "activation_layers": list(self.activation_layers),
             "activations": {n: v.tolist() for n, v in self.activations.items()},
             "gradients": {n: v.tolist() for n, v in self.gradients.items()},
         }
