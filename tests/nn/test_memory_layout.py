@@ -168,3 +168,33 @@ def test_channels_last_network_matches_torch(train):
         assert is_channels_last(model.to(np.float64)[3].forward(np.ones((1, 16, 4, 4))))
     with use_kernels("reference"):
         assert model[3].forward(np.ones((1, 16, 4, 4))).flags.c_contiguous
+
+
+@pytest.mark.parametrize("layer", [nn.Conv2d(3, 16, 3, padding=1, dtype=np.float64),
+                                   nn.Conv2d(16, 24, 3, stride=2, dtype=np.float64),
+                                   nn.ConvTranspose2d(16, 16, 2, stride=2, dtype=np.float64)],
+                         ids=["columns", "rows", "transpose"])
+def test_public_outputs_are_c_contiguous_unless_channels_last_is_asked_for(layer):
+    # Inside the fast kernels these layers store their results channels-last; the outermost
+    # call and the public backward entry hand out ordinary NCHW arrays, channels-last only on request.
+    x = as_channels_last(np.random.default_rng(8).standard_normal((2, layer.in_channels, 6, 6)))
+    out = layer(x)
+    assert out.flags.c_contiguous
+    assert nn.backward(layer, np.ones_like(out)).flags.c_contiguous
+    model = nn.Sequential(layer, nn.ReLU()).to(memory_format="channels_last")
+    kept = model(x)
+    assert is_channels_last(kept) == (kernel_set_name() == "fast" and layer.out_channels >= 16
+                                      and isinstance(layer, nn.Conv2d))
+    np.testing.assert_allclose(kept, np.maximum(out, 0), rtol=1e-12, atol=1e-12)
+
+
+def test_flatten_keeps_torch_order_after_a_channels_last_convolution():
+    # Flatten reads (C, H, W) order whatever the storage of its input, as torch.nn.Flatten.
+    conv = nn.Conv2d(16, 16, 3, padding=1, rng=0, dtype=np.float64)
+    x = np.random.default_rng(9).standard_normal((2, 16, 3, 4))
+    inner = conv.forward(x)
+    flat = nn.Flatten().forward(inner)
+    np.testing.assert_array_equal(flat, np.ascontiguousarray(inner).reshape(2, -1))
+    expected = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(conv.weight.data),
+                                          torch.from_numpy(conv.bias.data), padding=1).flatten(1)
+    np.testing.assert_allclose(flat, expected.numpy(), rtol=1e-12, atol=1e-12)

@@ -83,6 +83,7 @@ class ConvTranspose2d(Module):
         return conv_transpose_geometry(tuple(shape), self.weight.shape, self.stride, self.padding,
                                        self.output_padding, self.dilation, self.groups, self.describe())
 
+    can_skip_input_grad = True
     splits_batch = True  # networks holding it compute with nndl's threads (nndl.nn._fast.parallel)
 
     def forward(self, x):
@@ -95,12 +96,13 @@ class ConvTranspose2d(Module):
         self._cache = (k, cache, out.shape)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout, need_input_grad: bool = True):
         k, cache, out_shape = self._saved()
         if dout.shape != out_shape:
             raise ValueError(f"{self.describe()}: expected a gradient of shape {out_shape}, got {dout.shape}")
         trainable = any(p.requires_grad for p in self.parameters())
-        dx, dweight, dbias = k.conv_transpose2d_backward(dout, cache, need_weight_grad=trainable)
+        dx, dweight, dbias = k.conv_transpose2d_backward(dout, cache, need_input_grad=need_input_grad,
+                                                         need_weight_grad=trainable)
         if trainable:
             self.weight.accumulate_grad(dweight)
             if self.bias is not None:
