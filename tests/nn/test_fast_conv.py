@@ -1,4 +1,4 @@
-"""The fast convolution kernels (nndl.nn._fast) against the reference ones (nndl.nn.functional), and the reference against numbers.
+"""Fast convolution kernels (nndl.nn._fast) against the reference ones (nndl.nn.functional); the reference gradchecked.
 
 Every fast pair must give the reference pair's results on a grid of shapes
 (batch 1 and odd sizes, strides, dilations, paddings including 'same', every

@@ -23,7 +23,7 @@ __all__ = ["conv2d_forward", "conv2d_backward"]
 
 def conv2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride=1, padding=0,
                    dilation=1, groups: int = 1, padding_mode: str = "zeros"):
-    """2-D cross-correlation ``z = W ⋆ a + b`` over an NCHW batch (fast; see :func:`nndl.nn.functional.conv2d_forward`).
+    """2-D cross-correlation ``z = W ⋆ a + b`` over an NCHW batch (the fast twin of the reference pair's forward).
 
     Parameters
     ----------

@@ -56,7 +56,7 @@ def conv_transpose2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray
 
 
 def conv_transpose2d_backward(dout: np.ndarray, cache, need_input_grad: bool = True, need_weight_grad: bool = True):
-    """Gradients of the transposed convolution, δ = ∂L/∂y (fast; see :func:`nndl.nn.functional.conv_transpose2d_backward`).
+    """Gradients of the transposed convolution, δ = ∂L/∂y (the fast twin of the reference pair's backward).
 
     .. math::
         ∂L/∂x = W ⋆ δ  \\quad (\\text{the convolution's forward product on } δ)
