@@ -6,7 +6,7 @@ panel take ``ax=`` to draw into an existing Axes.
 
 from nndl.plot._figure import new_figure, to_png
 from nndl.plot.classification import confusion_matrix, decision_boundary, knn_cv_curve
-from nndl.plot.curves import learning_curves, lr_finder
+from nndl.plot.curves import learning_curves, lr_finder, monitor_statistics
 from nndl.plot.init_experiment import init_experiment
 from nndl.plot.landscape import loss_landscape
 from nndl.plot.network import feature_maps, filters, histograms
@@ -14,4 +14,4 @@ from nndl.plot.trajectories import SURFACES, Surface, optimizer_trajectories
 
 __all__ = ["SURFACES", "Surface", "confusion_matrix", "decision_boundary", "feature_maps", "filters",
            "histograms", "init_experiment", "knn_cv_curve", "learning_curves", "loss_landscape", "lr_finder",
-           "new_figure", "optimizer_trajectories", "to_png"]
+           "monitor_statistics", "new_figure", "optimizer_trajectories", "to_png"]

@@ -92,3 +92,57 @@ def lr_finder(result, ax=None):
     ax.legend()
     ax.grid(alpha=0.3)
     return figure
+
+
+def monitor_statistics(monitor):
+    """A ``Monitor``'s per-layer statistics across epochs: activation std, dead/saturated fractions, update ratios.
+
+    Parameters
+    ----------
+    monitor : Monitor or dict
+        A Monitor after training, or the content of its ``monitor.json``.
+
+    Returns
+    -------
+    Figure
+        Three Axes: the std of each layer's activations, the dead (ReLU) and
+        saturated (tanh/sigmoid) fractions, and ``‖Δθ‖/‖θ‖`` of each weight
+        (log scale, the notes' 1e-3 marked).
+    """
+    data = monitor.to_dict() if hasattr(monitor, "to_dict") else monitor
+    epochs = data.get("epochs") or []
+    if not epochs:
+        raise ValueError("monitor_statistics: the monitor recorded no epoch")
+    x = [e["epoch"] + 1 for e in epochs]
+    layers = list(dict.fromkeys(name for e in epochs for name in e["layers"]))
+    weights = list(dict.fromkeys(name for e in epochs for name in e["weights"]))
+
+    def series(kind, name, key):
+        return [math.nan if e[kind].get(name, {} if kind == "layers" else None) is None else
+                (e[kind][name].get(key, math.nan) if kind == "layers" else e[kind][name]) for e in epochs]
+
+    figure, axes = new_figure(1, 3, figsize=(13, 3.6))
+    std_ax, fraction_ax, ratio_ax = axes[0]
+    for name in layers:
+        std_ax.plot(x, [v if v is not None else math.nan for v in series("layers", name, "std")], "-o",
+                    markersize=3, label=name)
+        for key, style in (("dead", "-o"), ("saturated", "--s")):
+            values = series("layers", name, key)
+            if any(v is not None and not math.isnan(v) for v in values):
+                fraction_ax.plot(x, [math.nan if v is None else v for v in values], style, markersize=3,
+                                 label=f"{name} {key}")
+    for name in weights:
+        ratio_ax.plot(x, [math.nan if v is None else v for v in series("weights", name, None)], "-o", markersize=3,
+                      label=name)
+    ratio_ax.axhline(1e-3, color="0.5", linestyle=":", label="1e-3")
+    std_ax.set_title("activation std")
+    fraction_ax.set_title("dead / saturated fraction")
+    fraction_ax.set_ylim(-0.02, 1.02)
+    ratio_ax.set_title("update ratio ‖Δθ‖/‖θ‖")
+    ratio_ax.set_yscale("log")
+    for ax in axes[0]:
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        if ax.get_lines():
+            ax.legend(fontsize=6, ncol=2)
+    return figure
