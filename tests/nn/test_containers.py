@@ -283,3 +283,91 @@ def test_resnet_basic_block_with_projection_matches_torch(train):
         t.Sequential(t.Conv2d(2, 3, 1, stride=2, bias=False), t.BatchNorm2d(3)))
     errors = check_container(module, torch_module, (2, 2, 5, 5), train=train)
     assert len(errors) == 1 + 3 + 2 * 3  # input, three conv weights, three (γ, β) pairs
+
+
+# ---------------------------------------------------------------------- Sequential as a list, against torch.nn.Sequential
+def twin_sequentials(n=4):
+    """An nndl and a torch Sequential of Linear layers with the same shapes (their keys and types are compared)."""
+    sizes = [3, 4, 5, 6, 7][: n + 1]
+    ours = nn.Sequential(*[nn.Linear(a, b, rng=i) for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]))])
+    theirs = torch.nn.Sequential(*[torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])])
+    return ours, theirs
+
+
+def layout(seq):
+    """(name, in_features, out_features) of every child, and the state-dict keys."""
+    return [(name, m.in_features, m.out_features) for name, m in seq.named_children()], list(seq.state_dict())
+
+
+SEQUENCE_OPERATIONS = {
+    "set -1": lambda seq, L: seq.__setitem__(-1, L(6, 2)),
+    "set 1": lambda seq, L: seq.__setitem__(1, L(4, 5)),
+    "del 1": lambda seq, L: seq.__delitem__(1),
+    "del -1": lambda seq, L: seq.__delitem__(-1),
+    "del 1:3": lambda seq, L: seq.__delitem__(slice(1, 3)),
+    "append": lambda seq, L: seq.append(L(7, 2)),
+    "insert 0": lambda seq, L: seq.insert(0, L(9, 3)),
+    "insert -1": lambda seq, L: seq.insert(-1, L(6, 6)),
+    "insert len": lambda seq, L: seq.insert(4, L(7, 1)),
+    "insert -len": lambda seq, L: seq.insert(-4, L(2, 3)),
+    "extend": lambda seq, L: seq.extend([L(7, 1), L(1, 2)]),
+    "pop": lambda seq, L: seq.pop(1),
+}
+
+
+@pytest.mark.parametrize("operation", sorted(SEQUENCE_OPERATIONS))
+def test_sequential_list_operations_match_torch(operation):
+    ours, theirs = twin_sequentials()
+    SEQUENCE_OPERATIONS[operation](ours, lambda a, b: nn.Linear(a, b, rng=0))
+    SEQUENCE_OPERATIONS[operation](theirs, torch.nn.Linear)
+    assert layout(ours) == layout(theirs)
+    assert len(ours) == len(theirs)
+    assert [m.out_features for m in ours] == [m.out_features for m in theirs]
+
+
+@pytest.mark.parametrize("index", [0, 2, -1, -4, slice(1, 3), slice(None, None, -1), slice(-2, None)])
+def test_sequential_indexing_matches_torch(index):
+    ours, theirs = twin_sequentials()
+    got, want = ours[index], theirs[index]
+    if isinstance(index, slice):
+        assert isinstance(got, nn.Sequential) and layout(got) == layout(want)
+        assert all(a is ours._modules[name] for name, a in got.named_children())  # the same modules, shared
+    else:
+        assert (got.in_features, got.out_features) == (want.in_features, want.out_features)
+
+
+@pytest.mark.parametrize("operation", [lambda s, m: s[4], lambda s, m: s[-5], lambda s, m: s.__delitem__(4),
+                                       lambda s, m: s.__setitem__(-5, m), lambda s, m: s.insert(6, m)])
+def test_sequential_index_out_of_range_is_an_index_error_as_in_torch(operation):
+    ours, theirs = twin_sequentials()
+    with pytest.raises(IndexError):
+        operation(theirs, torch.nn.ReLU())
+    with pytest.raises(IndexError, match="out of range"):
+        operation(ours, nn.ReLU())
+
+
+def test_sequential_item_assignment_runs_the_new_module_and_keeps_the_keys():
+    seq = nn.Sequential(OrderedDict(fc1=nn.Linear(3, 4, rng=0), act=Tanh(), fc2=nn.Linear(4, 2, rng=0)))
+    seq[2] = nn.Linear(4, 5, rng=1)
+    assert list(seq.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    out = seq(x)
+    assert out.shape == (2, 5) and seq.output_shape((2, 3)) == (2, 5)
+    np.testing.assert_allclose(out, seq.fc2(seq.act(seq.fc1(x))), rtol=1e-6)
+    nn.backward(seq, np.ones_like(out))
+    assert seq.fc2.weight.grad.shape == (5, 4)
+    with pytest.raises(ValueError, match="already in this Sequential"):
+        seq[1] = seq[0]
+    with pytest.raises(TypeError, match="must be a Module"):
+        seq[0] = 3
+    with pytest.raises(TypeError, match="integers or slices"):
+        seq["fc1"]
+    rebuilt = nn.from_config(nn.to_config(seq))
+    assert [type(m).__name__ for m in rebuilt] == ["Linear", "Tanh", "Linear"] and rebuilt[2].out_features == 5
+
+
+def test_sequential_iteration_and_len():
+    modules = [nn.Linear(2, 2, rng=0), Tanh(), nn.Linear(2, 3, rng=0)]
+    seq = nn.Sequential(*modules)
+    assert len(seq) == 3 and list(seq) == modules and list(reversed(list(seq))) == modules[::-1]
+    assert len(nn.Sequential()) == 0

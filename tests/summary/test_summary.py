@@ -233,3 +233,80 @@ def test_opaque_module_with_children_is_one_row():
     assert [r.name for r in result.rows] == ["0", "1"] and result.rows[0].params == 3 * 2 + 2 + 2
     # It declares no macs(): its cost is unknown (issue 10 changed this from a silent 0).
     assert result.rows[0].macs is None and result.unknown_mac_layers == ["0"] and result.total_params == 10
+
+
+class Scale(nn.Module):
+    """A user's layer that declares no facts: its MACs are unknown, never 0."""
+
+    def forward(self, x):
+        return 2 * x
+
+    def output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+class Gated(nn.Module):
+    """A user's container written with the shape entry: the summary follows its data flow like any zoo model's."""
+
+    def __init__(self):
+        super().__init__()
+        self.value = nn.Conv2d(2, 3, 3, padding=1)
+        self.gate = nn.Sequential(nn.Conv2d(2, 3, 1), nn.Sigmoid())
+
+    def output_shape(self, input_shape):
+        from nndl.nn.core.shapes import output_shape
+
+        value = output_shape(self.value, input_shape)
+        gate = output_shape(self.gate, input_shape)
+        assert tuple(value) == tuple(gate)
+        return tuple(value)  # a new shape: the two paths meet (value · gate)
+
+
+def test_a_layer_that_declares_no_macs_is_unknown_in_rows_table_and_totals():
+    model = nn.Sequential(OrderedDict(fc=nn.Linear(4, 3), block=nn.Sequential(Scale(), nn.Linear(3, 2)),
+                                      out=Scale()))
+    result = summary(model, (4,))
+    rows = {r.name: r for r in result.rows}
+    assert rows["block.0"].macs is None and rows["block.0"].unknown_macs == 1
+    assert rows["block"].macs == 6 and rows["block"].unknown_macs == 1  # the known part, and how many are unknown
+    assert result.total_macs == 12 + 6 and result.unknown_mac_layers == ["block.0", "out"]
+    assert result.to_dict()["rows"][2]["macs"] is None
+    text = str(result)
+    line = next(line for line in text.splitlines() if line.lstrip().startswith("block.0 (Scale)"))
+    assert line.split()[-3] == "?"  # MACs column, before RF and Jump
+    assert "6 + ?" in next(line for line in text.splitlines() if line.startswith("block (Sequential)"))
+    assert "excluding 2 layers of unknown cost" in text
+    assert "MACs ? = unknown: block.0, out declare no macs()" in text
+    assert Scale().macs((1, 4), (1, 4)) is None and Scale.train_eval_differs is None
+    assert "unknown" not in str(summary(nn.Linear(4, 3), (4,)))
+
+
+def test_a_layer_declares_its_own_facts():
+    class Doubler(Scale):
+        train_eval_differs = False
+
+        def macs(self, input_shape, output_shape):
+            return 7
+
+        def receptive_window(self, input_shape, output_shape):
+            return nn.Conv2d(1, 1, 3).receptive_window(input_shape, output_shape)
+
+    (row,) = summary(Doubler(), (1, 5, 5)).rows
+    assert row.macs == 7 and row.receptive_field == (3, 3)
+
+
+def test_a_user_container_written_with_the_shape_entry_is_walked():
+    result = summary(nn.Sequential(OrderedDict(gated=Gated(), flat=nn.Flatten())), (2, 6, 6))
+    rows = {r.name: r for r in result.rows}
+    assert [r.name for r in result.rows] == ["gated", "gated.value", "gated.gate", "gated.gate.0", "gated.gate.1",
+                                             "flat"]
+    assert not rows["gated"].is_leaf and rows["gated.gate.0"].input_shape == (1, 2, 6, 6)
+    assert rows["gated"].macs == 3 * 36 * 2 * 9 + 3 * 36 * 2
+    assert rows["gated"].receptive_field == (3, 3)  # the widest of the paths that meet
+    assert rows["gated"].depth == 0 and rows["gated.gate.1"].depth == 2
+
+
+@pytest.mark.parametrize("layer, differs", [(nn.Dropout(0.5), True), (nn.BatchNorm2d(2), True), (nn.ReLU(), False),
+                                            (nn.Linear(2, 2), False), (nn.Conv2d(1, 1, 1), False)])
+def test_train_eval_behaviour_is_declared_on_the_class(layer, differs):
+    assert type(layer).train_eval_differs is differs
