@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from nndl.cli.summary_commands import add_parsers as add_summary_parsers
     add_summary_parsers(commands)  # nndl summary, nndl explain
+    from nndl.cli.inspect_commands import add_parsers as add_inspect_parsers
+    add_inspect_parsers(commands)  # nndl diagnose, nndl report
     return parser
 
 
@@ -108,6 +110,9 @@ def _run(args, console: Console) -> int:
         elif args.command == "explain":
             from nndl.cli.summary_commands import run_explain
             return run_explain(args, console)
+        elif args.command in ("diagnose", "report"):
+            from nndl.cli.inspect_commands import run_diagnose, run_report
+            return (run_diagnose if args.command == "diagnose" else run_report)(args, console)
         else:
             commands.predict(args.checkpoint, args.input, console, output=args.output,
                              probabilities=args.probabilities)

@@ -14,6 +14,7 @@ from rich.console import Console
 from nndl import io, nn
 from nndl.nn.functional.softmax_kernels import softmax
 from nndl.cli.config import ConfigKeyError, load_config
+from nndl.cli.inspect_commands import save_run_outputs, start_inspection
 from nndl.cli.registry import DATASETS, MODELS, OPTIMIZERS, SCHEDULES
 from nndl.cli.runs import RunSaver, RunStopped, fingerprint, validation_split
 from nndl.io.checkpoint import _epoch
@@ -116,6 +117,8 @@ def train(config_path: str | None, overrides: dict, console: Console, quiet: boo
         checkpoint_path = os.path.join(run_dir, CHECKPOINT_NAME)
     saver = RunSaver(checkpoint_path, save_every, {"config": config, "data_fingerprint": data_id})
     callbacks = _callbacks(config, run_dir, console, quiet, scheduler, append=resume is not None) + [saver]
+    monitor, diagnosis = start_inspection(model, loss_fn, optimizer, x_fit, y_fit, training["seed"], run_dir)
+    callbacks.append(monitor)
     regularizer = nn.L2Penalty(training["l2"]) if training["l2"] else None
     trainer = Trainer(model, loss_fn, optimizer, metrics=("accuracy",), callbacks=callbacks,
                       regularizer=regularizer, clip_grad_norm=training["clip_grad_norm"])
@@ -136,6 +139,7 @@ def train(config_path: str | None, overrides: dict, console: Console, quiet: boo
     if saver.completed_epoch is not None:
         saver.save()  # the final weights (the best epoch's when early stopping restored them) and the test result
     say(console, f"test accuracy {test['accuracy']:.4f} · test loss {test['loss']:.4f}")
+    save_run_outputs(run_dir, trainer, x_train, x_test, y_test, monitor, diagnosis)
     say(console, f"checkpoint: {checkpoint_path}")
     return checkpoint_path
 

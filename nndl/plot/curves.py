@@ -9,6 +9,12 @@ import numpy as np
 from nndl.plot._figure import new_figure, one_panel
 
 
+def MaxNLocator(**kwargs):  # noqa: N802 - matplotlib's class, imported when a figure is drawn
+    from matplotlib.ticker import MaxNLocator as locator
+
+    return locator(**kwargs)
+
+
 def _history_dict(history) -> tuple[dict, list]:
     """``(values by key, epochs)`` from a History, its ``.history`` dict, or a plain dict of lists."""
     values = getattr(history, "history", history)
@@ -57,6 +63,7 @@ def learning_curves(history, keys=None):
             ax.plot(x[:len(series)], series, style, markersize=3, label=label)
         ax.set_title(key)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if key == "lr":
             ax.set_yscale("log")
         ax.grid(alpha=0.3)

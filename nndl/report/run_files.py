@@ -71,7 +71,7 @@ def save_run(run_dir: str, *, config=None, history=None, summary=None, confusion
     Parameters
     ----------
     config : dict, optional
-    history : History, optional
+    history : History or {"epoch": [...], "history": {...}}, optional
     summary : Summary, optional
     confusion : (y_true, y_pred), optional
     diagnosis : Diagnosis, optional
@@ -91,7 +91,11 @@ def save_run(run_dir: str, *, config=None, history=None, summary=None, confusion
     if config is not None:
         put("config", config)
     if history is not None:
-        put("history", {"epoch": list(getattr(history, "epoch", [])), "history": getattr(history, "history", history)})
+        if isinstance(history, dict) and "history" in history:  # already {"epoch": [...], "history": {...}}
+            put("history", {"epoch": list(history.get("epoch", [])), "history": history["history"]})
+        else:
+            put("history", {"epoch": list(getattr(history, "epoch", [])),
+                            "history": getattr(history, "history", history)})
     if summary is not None:
         put("summary", summary.to_dict())
         path = os.path.join(run_dir, FILES["summary_text"])
