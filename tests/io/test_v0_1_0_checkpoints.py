@@ -34,7 +34,9 @@ def test_old_checkpoint_loads_with_the_same_outputs(name, kernels):
     outs = out if isinstance(out, tuple) else (out,)
     keys = ["y"] if "y" in expected else [f"y{i}" for i in range(len(outs))]
     for value, key in zip(outs, keys):
-        np.testing.assert_allclose(value, expected[key], rtol=1e-5, atol=1e-6)
+        # float32 sums in another order: equal to rounding relative to the output's scale
+        scale = max(1.0, float(np.abs(expected[key]).max()))
+        np.testing.assert_allclose(value, expected[key], rtol=1e-5, atol=1e-6 * scale)
     assert checkpoint.epoch == 2
 
 

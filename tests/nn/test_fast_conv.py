@@ -22,6 +22,8 @@ from nndl.nn._fast import conv_rows, correlate, parallel
 from nndl.nn._fast.settings import settings
 from nndl.nn._fast.windows import channels_last_block, is_channels_last
 
+pytestmark = pytest.mark.chooses_kernel_sets  # compares the two sets itself
+
 TOLERANCE = {np.float64: 1e-10, np.float32: 2e-5}
 """Largest error relative to the result's scale (:func:`rel_error`): float64 to 1e-10, float32 to its rounding."""
 
