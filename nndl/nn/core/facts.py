@@ -73,5 +73,5 @@ def per_sample(shape) -> int:
 
 
 def rows(output_shape) -> int:
-    """Positions a feature-wise layer (``Linear``, ``Maxout``) is applied at per sample: the axes between batch and features."""
+    """Positions per sample a feature-wise layer (``Linear``, ``Maxout``) is applied at (axes between batch and features)."""
     return math.prod(output_shape[1:-1])

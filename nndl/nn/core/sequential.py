@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from fractions import Fraction
 
 import numpy as np
 
+from nndl.nn.core.facts import ELEMENTWISE
 from nndl.nn.core.hooks import backward
 from nndl.nn.core.module import Module
 from nndl.nn.core.shapes import output_shape
@@ -77,7 +77,7 @@ class Sequential(Module):
 
     def receptive_window(self, input_shape, output_shape):
         """Element-wise (the window of an empty Sequential)."""
-        return ((1, Fraction(1)), (1, Fraction(1)))
+        return ELEMENTWISE
 
     # ------------------------------------------------------------------ the list of children, as torch.nn.Sequential
     def add_module(self, name: str, module: Module) -> None:
