@@ -16,6 +16,8 @@ from nndl.nn import functional as ref
 from nndl.nn._fast import parallel
 from nndl.nn._fast.settings import settings
 
+pytestmark = pytest.mark.chooses_kernel_sets  # compares the two sets itself
+
 TOLERANCE = {np.float64: 1e-10, np.float32: 2e-5}
 GRAD_TOL = 1e-7
 
