@@ -68,29 +68,35 @@ def softmax_cross_entropy_forward(scores: np.ndarray, target: np.ndarray, weight
     Returns
     -------
     loss : float, or ndarray of shape (N, d1, ...) for 'none'
-    cache : tuple ``(log p, a, D, reduction, scores' shape)``
+    cache : tuple ``(log p, the target's coefficients a, D, reduction, scores' shape)``
     """
     log_p = log_softmax(_classes_last(scores), axis=1)
     num_rows, num_classes = log_p.shape
-    class_weight = np.ones(num_classes, dtype=log_p.dtype) if weight is None else weight.astype(log_p.dtype)
+    eps = label_smoothing
+    w = None if weight is None else weight.astype(log_p.dtype)
     if np.issubdtype(target.dtype, np.integer):
+        # a_n = (1 − ε) w_{y_n} onehot(y_n) + (ε/C) w, kept as the label and its weight (no C-wide one-hot row).
         labels = target.reshape(-1)
-        kept = labels != ignore_index
-        q = np.zeros_like(log_p)
-        q[np.flatnonzero(kept), labels[kept]] = 1  # one-hot; an ignored sample's row stays 0
-        if label_smoothing:
-            q[kept] = (1 - label_smoothing) * q[kept] + label_smoothing / num_classes
-        count = float(np.sum(class_weight[labels[kept]], dtype=np.float64))  # D = Σ_n w_{y_n}
+        kept = (labels != ignore_index).astype(log_p.dtype)  # 0 for an ignored sample: no loss, no gradient
+        labels = np.where(kept > 0, labels, 0)  # any valid class for an ignored sample (its weight is 0)
+        label_weight = kept if w is None else w[labels] * kept  # w_{y_n}
+        losses = -label_weight * log_p[np.arange(num_rows), labels]  # −w_{y_n} ln p_{n y_n}
+        if eps:
+            uniform = -(log_p.sum(axis=1) if w is None else log_p @ w) * kept  # −Σ_c w_c ln p_{nc}
+            losses = (1 - eps) * losses + (eps / num_classes) * uniform
+        count = float(np.sum(label_weight, dtype=np.float64))  # D = Σ_n w_{y_n}
+        target_cache = ("labels", labels, label_weight, kept, w, eps)
     else:
         q = _classes_last(target)
-        if label_smoothing:
-            q = (1 - label_smoothing) * q + label_smoothing / num_classes
+        if eps:
+            q = (1 - eps) * q + eps / num_classes
+        a = q if w is None else q * w
+        losses = -np.sum(a * log_p, axis=1)
         count = num_rows  # D = N
-    a = q * class_weight
-    losses = -np.sum(a * log_p, axis=1)
+        target_cache = ("probabilities", a)
     if reduction == "none":
         losses = losses.reshape(_per_sample_shape(scores.shape))
-    return reduce_losses(losses, reduction, count), (log_p, a, count, reduction, scores.shape)
+    return reduce_losses(losses, reduction, count), (log_p, target_cache, count, reduction, scores.shape)
 
 
 def softmax_cross_entropy_backward(dout, cache):
@@ -108,9 +114,22 @@ def softmax_cross_entropy_backward(dout, cache):
     -------
     dscores : ndarray, the scores' shape
     """
-    log_p, a, count, reduction, shape = cache
+    log_p, target_cache, count, reduction, shape = cache
     p = np.exp(log_p)  # softmax(s)
-    gradient = p * np.sum(a, axis=1, keepdims=True) - a
+    if target_cache[0] == "probabilities":
+        a = target_cache[1]
+        gradient = p * np.sum(a, axis=1, keepdims=True) - a
+    else:
+        labels, label_weight, kept, w, eps = target_cache[1:]
+        num_classes = p.shape[1]
+        # Σ_c a_nc = (1 − ε) w_{y_n} + (ε/C) Σ_c w_c for a sample that is not ignored (w_{y_n} when ε = 0).
+        total = label_weight
+        if eps:
+            total = (1 - eps) * label_weight + (eps / num_classes) * (num_classes if w is None else w.sum()) * kept
+        gradient = p * total[:, None]
+        gradient[np.arange(labels.size), labels] -= (1 - eps) * label_weight  # − a_{n y_n}: the one-hot part
+        if eps:
+            gradient -= (eps / num_classes) * kept[:, None] * (1 if w is None else w)  # − a_{nc}, its uniform part
     if reduction == "none":
         gradient = gradient * dout.reshape(-1, 1)  # one upstream gradient per sample (and position)
     else:
