@@ -70,7 +70,7 @@ class Monitor(Callback):
         self.layer_types: dict[str, str] = {}
         self.activation_layers: list[str] = []
         self._handles = []
-        self._active = False
+        self._active = self._last_measured = False
 
     # ------------------------------------------------------------------ hooks
     def on_train_begin(self, logs=None):
@@ -92,6 +92,9 @@ class Monitor(Callback):
         self._ratios = defaultdict(list)
         self._before = None
         self._active = True  # the epoch's first batch is always measured
+        batches = max(getattr(self.trainer, "batches_per_epoch", 0), 1)
+        self._last_index = (batches - 1) // self.every * self.every  # values for histograms are kept from it
+        self._last_measured = self._last_index == 0
 
     def _on_model_input(self, module, inputs):
         if self._active and module.training:
@@ -102,10 +105,12 @@ class Monitor(Callback):
             return
         name = self._names[id(module)]
         stats = self._stats[name]
-        if np.isfinite(output).all():
-            for key, value in activation_stats(output, activation_facts(module)).items():
+        measured = activation_stats(output, activation_facts(module))
+        if math.isfinite(measured["mean"]) and math.isfinite(measured["std"]):  # a NaN/inf anywhere shows here
+            for key, value in measured.items():
                 stats[key].append(value)
-        self.activations[name] = _subsample(output, self.samples)
+        if self._last_measured:
+            self.activations[name] = _subsample(output, self.samples)
 
     def _on_backward(self, module, grad_input, grad_output):
         delta = grad_output[0]
@@ -113,7 +118,8 @@ class Monitor(Callback):
             return
         name = self._names[id(module)]
         self._stats[name]["grad_norm"].append(signal_norm(delta))
-        self.gradients[name] = _subsample(delta, self.samples)
+        if self._last_measured:
+            self.gradients[name] = _subsample(delta, self.samples)
 
     def on_batch_end(self, batch, logs=None):
         if self._active and self._before is not None:
@@ -125,6 +131,7 @@ class Monitor(Callback):
         last = batch + 1 >= max(getattr(self.trainer, "batches_per_epoch", 0), 1)
         # Decide for the *next* batch; validation after the last batch runs in eval mode and is never measured.
         self._active = not last and (batch + 1) % self.every == 0
+        self._last_measured = self._active and batch + 1 == self._last_index
 
     def on_epoch_end(self, epoch, logs=None):
         self._active = False
