@@ -2,7 +2,7 @@
 
 Every value read from a file is checked for its type before it is used, and
 the model a configuration describes is built within the number of elements
-the file's own tensors hold (:mod:`nndl.io.budget`).
+the file's own tensors hold (:func:`nndl.nn.core.init.allocation_limit`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 
-from nndl.io.budget import OverBudget, allocation_budget
+from nndl.nn.core.init import AllocationLimitError, allocation_limit
 from nndl.io.header import CheckpointError, TensorInfo
 
 MODEL_DTYPES = ("float32", "float64")
@@ -45,11 +45,11 @@ def build_model(config: dict | None, metadata: dict, infos: dict[str, TensorInfo
         raise CheckpointError(f"{path}: metadata 'dtype' must be one of {', '.join(MODEL_DTYPES)}, got {dtype[:40]!r}")
     stored = sum(info.size for name, info in infos.items() if "::" not in name)
     try:
-        with allocation_budget(2 * stored + BUDGET_SLACK):
+        with allocation_limit(2 * stored + BUDGET_SLACK):
             model = from_config(config)
-    except OverBudget as exc:
+    except AllocationLimitError as exc:
         raise CheckpointError(f"{path}: the model configuration declares more parameters than the file's "
-                              f"{stored:,} stored elements: a layer {exc}") from None
+                              f"{stored:,} stored elements: {exc}") from None
     except Exception as exc:  # unknown class, bad arguments, nesting too deep: the configuration is malformed
         raise CheckpointError(f"{path}: cannot rebuild the model from its configuration ({type(exc).__name__}: "
                               f"{exc})") from exc

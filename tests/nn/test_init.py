@@ -178,3 +178,22 @@ def test_layers_accept_a_callable_init():
     assert shape == (3, 6) and isinstance(rng, np.random.Generator) and np.dtype(dtype) == np.float64
     np.testing.assert_allclose(layer.weight.data @ layer.weight.data.T, np.eye(3), atol=1e-12)
     assert np.all(layer.bias.data == 0) and layer.weight.dtype == np.float64
+
+
+@pytest.mark.parametrize("build", [lambda: nn.Linear(16000, 16000), lambda: nn.BatchNorm1d(10**10),
+                                   lambda: nn.LayerNorm(10**10), lambda: nn.PReLU(10**10),
+                                   lambda: nn.Sequential(*[nn.Linear(100, 100) for _ in range(20)])])
+def test_allocation_limit_refuses_a_model_before_allocating_it(build):
+    # 10**10 float32 elements would be 40 GB: the refusal has to come before the allocation.
+    with init.allocation_limit(100_000):
+        with pytest.raises(init.AllocationLimitError, match="exceeds the .* elements left"):
+            build()
+
+
+def test_allocation_limit_counts_every_array_and_lets_a_fitting_model_through():
+    needed = (4 * 3 + 3) + (3 + 3) + (3 + 3)  # Linear weight and bias, BN's γ and β, its running mean and var
+    with init.allocation_limit(needed):
+        model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
+    assert model.num_parameters() + sum(b.size for b in model.buffers()) == needed + 1  # + num_batches_tracked
+    with init.allocation_limit(needed - 1), pytest.raises(init.AllocationLimitError):
+        nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))

@@ -9,6 +9,7 @@ import numpy as np
 from nndl.nn.activations.activation import real_argument
 from nndl.nn.core.facts import ELEMENTWISE
 from nndl.nn.core.kernels import kernels
+from nndl.nn.core.init import constant
 from nndl.nn.core.module import Module
 from nndl.nn.core.parameter import Parameter
 
@@ -44,7 +45,7 @@ class PReLU(Module):
             raise ValueError(f"PReLU: num_parameters must be >= 1, got {num_parameters}")
         self.num_parameters = int(num_parameters)
         self.init = real_argument("PReLU", "init", init)
-        self.weight = Parameter(np.full((self.num_parameters,), self.init, dtype=self.dtype))
+        self.weight = Parameter(constant((self.num_parameters,), self.init, dtype=self.dtype))
         self._cache = None
         self._shape = None
 

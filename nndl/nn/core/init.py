@@ -16,6 +16,8 @@ A uniform ``U(-b, b)`` has variance ``b² / 3``, so ``b = √3 · std``.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Callable
 
 import numpy as np
@@ -72,28 +74,70 @@ def _fan(shape, mode: str) -> int:
     raise ValueError(f"init: mode must be 'fan_in' or 'fan_out', got '{mode}'")
 
 
+class AllocationLimitError(MemoryError):
+    """A model under construction asked for more parameter elements than :func:`allocation_limit` allows."""
+
+
+_elements_left: ContextVar[list[int] | None] = ContextVar("nndl_elements_left", default=None)
+
+
+@contextmanager
+def allocation_limit(elements: int):
+    """Inside the block, the initializers below create at most ``elements`` elements in total.
+
+    Every parameter and buffer nndl's layers create is drawn by one of the
+    initializers here, so a model built inside the block (e.g. from a
+    checkpoint's configuration, which is a few bytes that can declare
+    ``Linear(16000, 16000)``) is refused by :class:`AllocationLimitError`
+    at the first array that would exceed the limit, before it is allocated.
+    """
+    token = _elements_left.set([int(elements)])
+    try:
+        yield
+    finally:
+        _elements_left.reset(token)
+
+
+def _reserve(shape) -> None:
+    """Count ``shape``'s elements against the active :func:`allocation_limit` (no limit: nothing to do)."""
+    left = _elements_left.get()
+    if left is None:
+        return
+    dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    requested = math.prod(dims)
+    if requested > left[0]:
+        raise AllocationLimitError(f"an array of shape {dims} ({requested:,} elements) "
+                                   f"exceeds the {left[0]:,} elements left of the allocation limit")
+    left[0] -= requested
+
+
 def uniform(shape, low: float = 0.0, high: float = 1.0, rng=None, dtype=np.float32) -> np.ndarray:
     """Entries from ``U(low, high)``."""
+    _reserve(shape)
     return as_generator(rng).uniform(low, high, size=shape).astype(dtype)
 
 
 def normal(shape, mean: float = 0.0, std: float = 1.0, rng=None, dtype=np.float32) -> np.ndarray:
     """Entries from ``N(mean, std²)``."""
+    _reserve(shape)
     return as_generator(rng).normal(mean, std, size=shape).astype(dtype)
 
 
 def constant(shape, value: float, rng=None, dtype=np.float32) -> np.ndarray:
     """Every entry equal to ``value`` (``rng`` is accepted for a uniform signature and unused)."""
+    _reserve(shape)
     return np.full(shape, value, dtype=dtype)
 
 
 def zeros(shape, rng=None, dtype=np.float32) -> np.ndarray:
     """All zeros (the usual bias initialization)."""
+    _reserve(shape)
     return np.zeros(shape, dtype=dtype)
 
 
 def ones(shape, rng=None, dtype=np.float32) -> np.ndarray:
     """All ones (e.g. BatchNorm's scale γ)."""
+    _reserve(shape)
     return np.ones(shape, dtype=dtype)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from nndl.nn.core.kernels import kernels
 from nndl.nn.core.facts import ELEMENTWISE
+from nndl.nn.core import init
 from nndl.nn.core.module import Module
 from nndl.nn.core.parameter import Parameter
 
@@ -44,14 +45,14 @@ class _BatchNorm(Module):
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
         if self.affine:
-            self.weight = Parameter(np.ones(self.num_features, dtype=self.dtype))
-            self.bias = Parameter(np.zeros(self.num_features, dtype=self.dtype))
+            self.weight = Parameter(init.ones(self.num_features, dtype=self.dtype))
+            self.bias = Parameter(init.zeros(self.num_features, dtype=self.dtype))
         else:
             self.weight = None
             self.bias = None
         if self.track_running_stats:
-            self.register_buffer("running_mean", np.zeros(self.num_features, dtype=self.dtype))
-            self.register_buffer("running_var", np.ones(self.num_features, dtype=self.dtype))
+            self.register_buffer("running_mean", init.zeros(self.num_features, dtype=self.dtype))
+            self.register_buffer("running_var", init.ones(self.num_features, dtype=self.dtype))
             self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
         else:
             self.register_buffer("running_mean", None)

@@ -11,6 +11,7 @@ import numpy as np
 
 from nndl.nn.core.kernels import kernels
 from nndl.nn.core.facts import ELEMENTWISE
+from nndl.nn.core import init
 from nndl.nn.core.module import Module
 from nndl.nn.core.parameter import Parameter
 
@@ -52,8 +53,8 @@ class LayerNorm(Module):
         self.eps = float(eps)
         self.elementwise_affine = bool(elementwise_affine)
         if self.elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype=self.dtype))
-            self.bias = Parameter(np.zeros(self.normalized_shape, dtype=self.dtype)) if bias else None
+            self.weight = Parameter(init.ones(self.normalized_shape, dtype=self.dtype))
+            self.bias = Parameter(init.zeros(self.normalized_shape, dtype=self.dtype)) if bias else None
         else:
             self.weight = None
             self.bias = None
