@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from nndl.nn._fast.correlate import correlate, is_pointwise, uses_rows
+from nndl.nn._fast.correlate import correlate, is_pointwise
 from nndl.nn._fast.parallel import split_batch
-from nndl.nn._fast.windows import WindowGeometry, batch_chunks, col2im_add, dense, pad_images, scratch
+from nndl.nn._fast.windows import WindowGeometry, batch_chunks, col2im_add, dense, scratch
 
 
 def correlate_input_grad(dout: np.ndarray, weight: np.ndarray, geom: WindowGeometry, groups: int = 1,
@@ -51,51 +51,78 @@ def correlate_input_grad(dout: np.ndarray, weight: np.ndarray, geom: WindowGeome
 
 
 def _input_grad_by_col2im(dout, weight, geom: WindowGeometry, groups: int, interior_only: bool):
-    """``col2im(Wᵀ δ)`` chunk by chunk, then the border cropped if only the interior is wanted."""
+    """``col2im(Wᵀ δ)`` chunk by chunk, each chunk's border cropped as it is written to the result.
+
+    Each cache-sized chunk of the batch is built in per-thread scratch
+    buffers (the products ``Wᵀ δ``, the chunk's padded gradient) and copied
+    into the returned array, so the working memory is a few chunks, not a
+    padded copy of the batch.
+    """
     n, f = dout.shape[:2]
     c = weight.shape[1] * groups
-    padded_shape = (n, c) + geom.padded_size
     per_group = c // groups * geom.taps
     pixels = geom.out_size[0] * geom.out_size[1]
     w_t = weight.reshape(groups, f // groups, per_group).transpose(0, 2, 1)
-    delta = dout.reshape(n, groups, f // groups, pixels)
-    if is_pointwise(geom):
-        return np.matmul(w_t, delta).reshape(padded_shape)  # a 1x1 kernel without padding has no border
-    if geom.stride == (1, 1):
-        dpadded = _col2im_stride_one(dout, w_t, geom, groups, c)
-    else:
-        dpadded = np.zeros(padded_shape, dtype=dout.dtype)
+    if is_pointwise(geom):  # a 1x1 kernel without padding has no border
+        return np.matmul(w_t, dout.reshape(n, groups, f // groups, pixels)).reshape((n, c) + geom.padded_size)
+    top, _, left, _ = geom.pads
+    (h, w), (hp, wp) = geom.in_size, geom.padded_size
+    rows, cols = (slice(top, top + h), slice(left, left + w)) if interior_only else (slice(0, hp), slice(0, wp))
+    dx = np.empty((n, c, rows.stop - rows.start, cols.stop - cols.start), dtype=dout.dtype)
+    add_chunk = _stride_one_adder(dout, w_t, geom, c) if geom.stride == (1, 1) else \
+        _strided_adder(dout.reshape(n, groups, f // groups, pixels), w_t, geom, c)
 
-        def part(rows: slice) -> None:
-            for chunk, cols in _transposed_products(w_t, delta, rows):
-                col2im_add(cols.reshape(-1, c * geom.taps, pixels), dpadded[chunk], geom)
+    def part(batch: slice) -> None:
+        for chunk, dpadded in add_chunk(batch):
+            dx[chunk] = dpadded[:, :, rows, cols]
 
-        split_batch(part, n, n * c * geom.taps * pixels)
-    if interior_only and geom.has_padding:
-        top, _, left, _ = geom.pads
-        h, w = geom.in_size
-        return np.ascontiguousarray(dpadded[:, :, top:top + h, left:left + w])
-    return dpadded
+    split_batch(part, n, n * c * geom.taps * pixels)
+    return dx
 
 
-def _transposed_products(w_t: np.ndarray, delta: np.ndarray, rows: slice):
-    """Yield ``(chunk, Wᵀ δ[chunk])`` over cache-sized chunks of the batch ``rows``, in one scratch buffer.
+def _chunk_buffers(batch: slice, sizes: dict, dtype):
+    """Yield ``(chunk, buffers)`` over cache-sized chunks of ``batch``: per-thread scratch ``buffers[name]``.
 
-    ``w_t`` is ``(groups, C/groups·kh·kw, F/groups)``, ``delta`` ``(N, groups, F/groups, P)``.
+    ``sizes[name]`` is a buffer's size in items of ``dtype`` per image; a
+    chunk's buffers together stay within ``settings.column_chunk_bytes``
+    (or hold one image). They are sized for the first (largest) chunk and
+    shared by all.
     """
-    groups, per_group, columns = w_t.shape[0], w_t.shape[1], delta.shape[-1]
-    buffer = None
-    for chunk in batch_chunks(rows.stop - rows.start, groups * per_group * columns * delta.itemsize):
-        chunk = slice(rows.start + chunk.start, rows.start + chunk.stop)
+    buffers = None
+    item_bytes = sum(sizes.values()) * np.dtype(dtype).itemsize
+    for chunk in batch_chunks(batch.stop - batch.start, item_bytes):
+        chunk = slice(batch.start + chunk.start, batch.start + chunk.stop)
         b = chunk.stop - chunk.start
-        if buffer is None:  # sized for the first chunk, the largest
-            buffer = scratch("columns", b * groups * per_group * columns, delta.dtype).reshape(b, groups, per_group,
-                                                                                              columns)
-        yield chunk, np.matmul(w_t, delta[chunk], out=buffer[:b])
+        if buffers is None:
+            buffers = {name: scratch(name, b * size, dtype) for name, size in sizes.items()}
+        yield chunk, {name: buffer[:b * sizes[name]] for name, buffer in buffers.items()}
 
 
-def _col2im_stride_one(dout, w_t, geom: WindowGeometry, groups: int, c: int) -> np.ndarray:
-    """Stride-1 col2im with one contiguous add per kernel tap.
+def _strided_adder(delta, w_t, geom: WindowGeometry, c: int):
+    """Any stride: per chunk, ``cols = Wᵀ δ`` and one strided add per tap onto the zeroed padded gradient.
+
+    ``delta`` is ``(N, groups, F/groups, P)``. Returns ``add_chunk(batch)``
+    yielding ``(chunk, padded gradient of the chunk)``, a scratch view valid
+    until the next one.
+    """
+    groups, per_group, pixels = w_t.shape[0], w_t.shape[1], delta.shape[-1]
+    padded_item = c * geom.padded_size[0] * geom.padded_size[1]
+
+    def add_chunk(batch: slice):
+        sizes = {"columns": groups * per_group * pixels, "padded-grad": padded_item}
+        for chunk, buffers in _chunk_buffers(batch, sizes, delta.dtype):
+            b = chunk.stop - chunk.start
+            cols = np.matmul(w_t, delta[chunk], out=buffers["columns"].reshape(b, groups, per_group, pixels))
+            dpadded = buffers["padded-grad"].reshape((b, c) + geom.padded_size)
+            dpadded.fill(0)
+            col2im_add(cols.reshape(b, c * geom.taps, pixels), dpadded, geom)
+            yield chunk, dpadded
+
+    return add_chunk
+
+
+def _stride_one_adder(dout, w_t, geom: WindowGeometry, c: int):
+    """Stride-1 col2im with one contiguous add per kernel tap; ``add_chunk`` as :func:`_strided_adder`.
 
     δ is laid out on a grid as wide as the padded image (``W_pad`` columns, the
     extra ones zero), so ``Wᵀ δ`` holds, for tap ``(i, j)``, a run of
@@ -104,30 +131,35 @@ def _col2im_stride_one(dout, w_t, geom: WindowGeometry, groups: int, c: int) -> 
     ``H_out`` short rows (the zero columns add zeros where they wrap), at the
     price of a product ``W_pad/W_out`` times wider. Measured faster than the
     row-by-row adds on LeNet-5's second layer (6→16, 5x5) and a 16→48 3x3
-    layer (benchmarks/RESULTS.md).
-
-    Returns the padded gradient ``(N, C, H_pad, W_pad)``.
+    layer (benchmarks/RESULTS.md). The wide δ and the padded gradient are
+    built one chunk at a time in scratch buffers.
     """
-    n, f = dout.shape[:2]
+    f = dout.shape[1]
+    groups, per_group = w_t.shape[:2]
     (ho, wo), (hp, wp) = geom.out_size, geom.padded_size
     (kh, kw), (dh, dw) = geom.kernel, geom.dilation
-    per_group = c // groups * kh * kw
-    wide = np.zeros((n, f, ho, wp), dtype=dout.dtype)
-    wide[..., :wo] = dout
-    wide = wide.reshape(n, groups, f // groups, ho * wp)
     run = ho * wp
-    flat = np.zeros((n, c, hp * wp + dw * (kw - 1)), dtype=dout.dtype)   # the tail takes the last wrap
+    flat_item = hp * wp + dw * (kw - 1)   # the tail takes the last wrap
 
-    def part(rows: slice) -> None:
-        for chunk, cols in _transposed_products(w_t, wide, rows):
-            taps = cols.reshape(-1, c, kh, kw, run)
+    def add_chunk(batch: slice):
+        sizes = {"columns": groups * per_group * run, "wide-delta": f * run, "padded-grad": c * flat_item}
+        for chunk, buffers in _chunk_buffers(batch, sizes, dout.dtype):
+            b = chunk.stop - chunk.start
+            wide = buffers["wide-delta"].reshape(b, f, ho, wp)
+            wide[..., wo:] = 0
+            wide[..., :wo] = dout[chunk]
+            cols = np.matmul(w_t, wide.reshape(b, groups, f // groups, run),
+                             out=buffers["columns"].reshape(b, groups, per_group, run))
+            taps = cols.reshape(b, c, kh, kw, run)
+            flat = buffers["padded-grad"].reshape(b, c, flat_item)
+            flat.fill(0)
             for i in range(kh):
                 for j in range(kw):
                     offset = i * dh * wp + j * dw
-                    flat[chunk, :, offset:offset + run] += taps[:, :, i, j]
+                    flat[:, :, offset:offset + run] += taps[:, :, i, j]
+            yield chunk, flat[:, :, :hp * wp].reshape(b, c, hp, wp)
 
-    split_batch(part, n, n * c * kh * kw * run)
-    return flat[:, :, :hp * wp].reshape(n, c, hp, wp)
+    return add_chunk
 
 
 def _input_grad_by_correlation(dout, weight, geom: WindowGeometry, groups: int, interior_only: bool):
@@ -151,16 +183,10 @@ def _input_grad_by_correlation(dout, weight, geom: WindowGeometry, groups: int, 
     before_h, before_w = dh * (kh - 1) - r0, dw * (kw - 1) - c0
     after_h = (r1 - r0) + dh * (kh - 1) - h_out - before_h
     after_w = (c1 - c0) + dw * (kw - 1) - w_out - before_w
-    # Negative padding crops: slice first, then pad what remains positive.
+    # Negative padding crops: slice first (a view); what remains positive is padded chunk by chunk.
     delta = dout[:, :, max(0, -before_h):h_out - max(0, -after_h), max(0, -before_w):w_out - max(0, -after_w)]
     pads = (max(0, before_h), max(0, after_h), max(0, before_w), max(0, after_w))
-    if any(pads):  # the padded δ dies with this call: scratch memory
-        n_delta, c_delta, h_delta, w_delta = delta.shape
-        size = n_delta * c_delta * (h_delta + pads[0] + pads[1]) * (w_delta + pads[2] + pads[3])
-        delta = pad_images(delta, pads, channels_last=uses_rows(f_group * groups, groups),
-                           buffer=scratch("padded-delta", size, dout.dtype))
-    delta = dense(delta)
     flipped = weight.reshape(groups, f_group, c_group, kh, kw).transpose(0, 2, 1, 3, 4)
     flipped = np.ascontiguousarray(flipped.reshape(groups * c_group, f_group, kh, kw)[:, :, ::-1, ::-1])
-    full = WindowGeometry(geom.kernel, (1, 1), geom.dilation, (0, 0, 0, 0), delta.shape[2:], (r1 - r0, c1 - c0))
-    return correlate(delta, flipped, full, groups)
+    full = WindowGeometry(geom.kernel, (1, 1), geom.dilation, pads, delta.shape[2:], (r1 - r0, c1 - c0))
+    return correlate(delta if any(pads) else dense(delta), flipped, full, groups, pad=True)

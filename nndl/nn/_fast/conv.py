@@ -15,6 +15,8 @@ import numpy as np
 
 from nndl.nn._fast.col2im import correlate_input_grad
 from nndl.nn._fast.correlate import channel_totals, correlate, correlate_weight_grad, uses_rows
+from nndl.nn._fast.parallel import worker_count
+from nndl.nn._fast.settings import settings
 from nndl.nn._fast.windows import WindowGeometry, pad_images, unpad_gradient
 from nndl.nn.functional._geometry import conv2d_geometry
 
@@ -90,8 +92,20 @@ def conv2d_backward(dout: np.ndarray, cache, need_input_grad: bool = True, need_
 
 
 def input_grad(dout, weight, geom: WindowGeometry, groups: int, padding_mode: str) -> np.ndarray:
-    """∂L/∂x: zero padding drops the border's share; other modes add it back onto the pixels it copied."""
+    """∂L/∂x: zero padding drops the border's share; other modes add it back onto the pixels it copied.
+
+    For the copying modes the padded gradient is built for one slab of the
+    batch at a time (a few cache-sized chunks per thread), so only a slab's
+    padded gradient is ever held besides the result.
+    """
     if padding_mode == "zeros":
         return correlate_input_grad(dout, weight, geom, groups, interior_only=True)
-    dpadded = correlate_input_grad(dout, weight, geom, groups)
-    return unpad_gradient(dpadded, geom.pads, geom.in_size, padding_mode)
+    n, c = dout.shape[0], weight.shape[1] * groups
+    item_bytes = c * geom.padded_size[0] * geom.padded_size[1] * dout.itemsize
+    step = max(1, settings.column_chunk_bytes * max(2, worker_count()) // item_bytes)
+    dx = np.empty((n, c) + geom.in_size, dtype=dout.dtype)
+    for start in range(0, n, step):
+        slab = slice(start, min(n, start + step))
+        dpadded = correlate_input_grad(dout[slab], weight, geom, groups)
+        dx[slab] = unpad_gradient(dpadded, geom.pads, geom.in_size, padding_mode)
+    return dx

@@ -22,15 +22,18 @@ from nndl.nn._fast.windows import WindowGeometry, row_chunks, scratch
 
 
 def correlate_by_rows(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry,
-                      bias: np.ndarray | None) -> np.ndarray:
+                      bias: np.ndarray | None, pad: bool = False) -> np.ndarray:
     """Forward product (one group) as ``rows (b·P, kh·kw·C) @ W_r (kh·kw·C, F)`` per chunk.
 
     Parameters
     ----------
     padded : ndarray, shape (N, C, H_pad, W_pad), NCHW or channels-last
+        (``(N, C, H, W)``, any layout, with ``pad=True``)
     weight : ndarray, shape (F, C, kh, kw)
     geom : WindowGeometry
     bias : ndarray, shape (F,), or None
+    pad : bool
+        Zero-pad each chunk by ``geom.pads`` on the fly (:func:`windows.row_chunks`).
 
     Returns
     -------
@@ -47,7 +50,7 @@ def correlate_by_rows(padded: np.ndarray, weight: np.ndarray, geom: WindowGeomet
     out = np.empty((n * pixels, f), dtype=padded.dtype)
 
     def part(batch: slice) -> None:
-        for chunk, rows in row_chunks(padded, geom, batch):
+        for chunk, rows in row_chunks(padded, geom, batch, pad):
             result = out[chunk.start * pixels:chunk.stop * pixels]
             np.matmul(rows, w_rows, out=result)
             if bias is not None:
@@ -57,7 +60,7 @@ def correlate_by_rows(padded: np.ndarray, weight: np.ndarray, geom: WindowGeomet
     return out.reshape(n, ho, wo, f).transpose(0, 3, 1, 2)
 
 
-def weight_grad_by_rows(padded: np.ndarray, dout: np.ndarray, geom: WindowGeometry) -> np.ndarray:
+def weight_grad_by_rows(padded: np.ndarray, dout: np.ndarray, geom: WindowGeometry, pad: bool = False) -> np.ndarray:
     """``∂L/∂W`` (one group) as one product per chunk: ``δᵀ (F, b·P) @ rows (b·P, kh·kw·C)``.
 
     ``rows`` comes from :func:`windows.im2row` (taps ordered ``(i, j, c)``).
@@ -65,7 +68,8 @@ def weight_grad_by_rows(padded: np.ndarray, dout: np.ndarray, geom: WindowGeomet
     transposed view (BLAS reads it as is); an NCHW ``δ`` is copied to
     ``(F, b, P)`` a chunk at a time (``C·kh·kw / F`` times smaller than the
     rows). Each thread sums its chunks into its own ``(F, kh·kw·C)``
-    partial; the partials are added at the end.
+    partial; the partials are added at the end. ``pad=True``: ``padded`` is
+    the unpadded input, padded chunk by chunk as in :func:`correlate_by_rows`.
     """
     n, c = padded.shape[:2]
     f = dout.shape[1]
@@ -77,7 +81,7 @@ def weight_grad_by_rows(padded: np.ndarray, dout: np.ndarray, geom: WindowGeomet
     def part(batch: slice) -> np.ndarray:
         grad = np.zeros((f, width), dtype=padded.dtype)
         delta_buffer = None
-        for chunk, rows in row_chunks(padded, geom, batch):
+        for chunk, rows in row_chunks(padded, geom, batch, pad):
             b = chunk.stop - chunk.start
             if delta_rows is None and delta_buffer is None:  # sized for the first (largest) chunk
                 delta_buffer = scratch("delta", f * b * pixels, padded.dtype).reshape(f, b, pixels)

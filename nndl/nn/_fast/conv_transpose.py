@@ -16,7 +16,6 @@ import numpy as np
 
 from nndl.nn._fast.col2im import correlate_input_grad
 from nndl.nn._fast.correlate import correlate, correlate_weight_grad
-from nndl.nn._fast.windows import pad_images
 from nndl.nn.functional._geometry import conv_transpose2d_geometry
 
 __all__ = ["conv_transpose2d_forward", "conv_transpose2d_backward"]
@@ -72,11 +71,11 @@ def conv_transpose2d_backward(dout: np.ndarray, cache, need_input_grad: bool = T
     dbias : ndarray, shape (C_out,), or None
     """
     x, weight, geom, groups, has_bias = cache
-    dpadded = pad_images(dout, geom.pads)
     dx = dweight = dbias = None
+    # δ is zero-padded by the adjoint convolution's padding one cache-sized chunk at a time (pad=True).
     if need_input_grad:
-        dx = correlate(dpadded, weight, geom, groups)
+        dx = correlate(dout, weight, geom, groups, pad=True)
     if need_weight_grad:
-        dweight = correlate_weight_grad(dpadded, x, geom, groups)
+        dweight = correlate_weight_grad(dout, x, geom, groups, pad=True)
         dbias = dout.sum(axis=(0, 2, 3)) if has_bias else None
     return dx, dweight, dbias

@@ -55,16 +55,21 @@ def channel_totals(dout: np.ndarray) -> np.ndarray:
 
 
 def correlate(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry, groups: int = 1,
-              bias: np.ndarray | None = None) -> np.ndarray:
+              bias: np.ndarray | None = None, pad: bool = False) -> np.ndarray:
     """Cross-correlate an already padded batch with ``weight``: the convolution's forward product.
 
     Parameters
     ----------
     padded : ndarray, shape (N, C, H_pad, W_pad), NCHW or channels-last
+        (``(N, C, H, W)``, any layout, with ``pad=True``)
     weight : ndarray, shape (F, C/groups, kh, kw)
     geom : WindowGeometry
     groups : int
     bias : ndarray, shape (F,), or None
+    pad : bool
+        Zero-pad ``padded`` by ``geom.pads`` one cache-sized chunk at a
+        time, into a scratch buffer (the backward passes use this: their
+        padded δ is never held whole).
 
     Returns
     -------
@@ -77,9 +82,11 @@ def correlate(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry, grou
     f = weight.shape[0]
     per_group = c // groups * geom.taps
     pixels = geom.out_size[0] * geom.out_size[1]
+    pad = pad and geom.has_padding
     if uses_rows(c, groups):
-        return correlate_by_rows(padded, weight, geom, bias)
-    padded = np.ascontiguousarray(padded)
+        return correlate_by_rows(padded, weight, geom, bias, pad)
+    if not pad:
+        padded = np.ascontiguousarray(padded)
     w_mat = weight.reshape(groups, f // groups, per_group)
     if is_pointwise(geom):
         out = np.matmul(w_mat, padded.reshape(n, groups, per_group, pixels)).reshape(n, f, pixels)
@@ -91,7 +98,7 @@ def correlate(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry, grou
     out = np.empty((n, pixels, f) if channels_last else (n, f, pixels), dtype=padded.dtype)
 
     def part(batch: slice) -> None:
-        for chunk, cols in column_chunks(padded, geom, batch):
+        for chunk, cols in column_chunks(padded, geom, batch, pad):
             b = cols.shape[0]
             if channels_last:
                 np.matmul(cols.transpose(0, 2, 1), w_mat[0].T, out=out[chunk])
@@ -109,13 +116,16 @@ def correlate(padded: np.ndarray, weight: np.ndarray, geom: WindowGeometry, grou
     return out.reshape(n, f, *geom.out_size)
 
 
-def correlate_weight_grad(padded: np.ndarray, dout: np.ndarray, geom: WindowGeometry, groups: int = 1) -> np.ndarray:
+def correlate_weight_grad(padded: np.ndarray, dout: np.ndarray, geom: WindowGeometry, groups: int = 1,
+                          pad: bool = False) -> np.ndarray:
     """``∂L/∂W[f, c, i, j] = Σ_{n,h,w} δ[n, f, h, w] · a[n, c, h s_h + i d_h, w s_w + j d_w]``.
 
     Per image this is ``δ (F, P) @ colsᵀ (P, C·kh·kw)``. The column
     matrices are rebuilt chunk by chunk rather than kept from the forward
     pass: measured as fast (the rebuild stays in cache) without holding
-    ``C·kh·kw`` copies of the input between the passes.
+    ``C·kh·kw`` copies of the input between the passes. With ``pad=True``
+    ``padded`` is the unpadded input, zero-padded chunk by chunk (see
+    :func:`correlate`).
 
     Returns ``dW`` of shape ``(F, C/groups, kh, kw)``.
     """
@@ -124,9 +134,11 @@ def correlate_weight_grad(padded: np.ndarray, dout: np.ndarray, geom: WindowGeom
     per_group = c // groups * geom.taps
     pixels = geom.out_size[0] * geom.out_size[1]
     kernel_shape = (f, c // groups) + geom.kernel
+    pad = pad and geom.has_padding
     if uses_rows(c, groups):
-        return weight_grad_by_rows(padded, dout, geom)
-    padded = np.ascontiguousarray(padded)
+        return weight_grad_by_rows(padded, dout, geom, pad)
+    if not pad:
+        padded = np.ascontiguousarray(padded)
     if is_pointwise(geom):
         delta = dout.reshape(n, groups, f // groups, pixels)
         cols = padded.reshape(n, groups, per_group, pixels)
@@ -138,7 +150,7 @@ def correlate_weight_grad(padded: np.ndarray, dout: np.ndarray, geom: WindowGeom
 
     def part(batch: slice) -> np.ndarray:
         grad = np.zeros((per_group, f) if delta_rows else (groups, f // groups, per_group), dtype=padded.dtype)
-        for chunk, cols in column_chunks(padded, geom, batch):
+        for chunk, cols in column_chunks(padded, geom, batch, pad):
             b = cols.shape[0]
             if delta_rows:
                 grad += np.matmul(cols, delta[chunk]).sum(axis=0)

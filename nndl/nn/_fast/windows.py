@@ -249,30 +249,51 @@ def batch_chunks(batch: int, bytes_per_item: int, budget: int | None = None):
         yield slice(start, min(batch, start + step))
 
 
-def column_chunks(padded: np.ndarray, geom: WindowGeometry, batch: slice):
+def column_chunks(images: np.ndarray, geom: WindowGeometry, batch: slice, pad: bool = False):
     """Yield ``(chunk, im2col(padded[chunk]))`` over cache-sized chunks of the batch slice ``batch``.
 
     ``chunk`` indexes the whole batch. The column matrices share one
     per-thread scratch buffer, sized for the first (largest) chunk: each is
-    valid until the next one is yielded.
+    valid until the next one is yielded. ``images`` is the padded batch, or
+    with ``pad=True`` the unpadded one (any layout): each chunk is then
+    zero-padded by ``geom.pads`` into a scratch buffer first, so no padded
+    copy of the whole batch is ever made.
     """
-    per_item = padded.shape[1] * geom.taps * geom.out_size[0] * geom.out_size[1]
-    buffer = None
-    for chunk in batch_chunks(batch.stop - batch.start, per_item * padded.itemsize):
+    per_item = images.shape[1] * geom.taps * geom.out_size[0] * geom.out_size[1]
+    pad = pad and geom.has_padding
+    buffer = padded_buffer = None
+    for chunk in batch_chunks(batch.stop - batch.start, per_item * images.itemsize):
         chunk = slice(batch.start + chunk.start, batch.start + chunk.stop)
+        b = chunk.stop - chunk.start
         if buffer is None:
-            buffer = scratch("columns", (chunk.stop - chunk.start) * per_item, padded.dtype)
-        yield chunk, im2col(padded[chunk], geom, buffer)
+            buffer = scratch("columns", b * per_item, images.dtype)
+            if pad:
+                padded_buffer = scratch("padded-chunk", b * images.shape[1] * int(np.prod(geom.padded_size)),
+                                        images.dtype)
+        padded = pad_images(images[chunk], geom.pads, channels_last=False, buffer=padded_buffer) if pad \
+            else images[chunk]
+        yield chunk, im2col(padded, geom, buffer)
 
 
-def row_chunks(padded: np.ndarray, geom: WindowGeometry, batch: slice):
-    """Yield ``(chunk, im2row(padded[chunk]))`` over cache-sized chunks of ``batch``; as :func:`column_chunks`."""
-    per_item = padded.shape[1] * geom.taps * geom.out_size[0] * geom.out_size[1]
+def row_chunks(images: np.ndarray, geom: WindowGeometry, batch: slice, pad: bool = False):
+    """Yield ``(chunk, im2row(padded[chunk]))`` over cache-sized chunks of ``batch``; as :func:`column_chunks`.
+
+    With ``pad=True`` each chunk is zero-padded straight into the
+    channels-last staging buffer :func:`im2row` would copy an NCHW chunk to
+    anyway.
+    """
+    per_item = images.shape[1] * geom.taps * geom.out_size[0] * geom.out_size[1]
+    pad = pad and geom.has_padding
+    padded_item = images.shape[1] * int(np.prod(geom.padded_size if pad else images.shape[2:]))
     rows_buffer = staging = None
-    for chunk in batch_chunks(batch.stop - batch.start, per_item * padded.itemsize):
+    for chunk in batch_chunks(batch.stop - batch.start, per_item * images.itemsize):
         chunk = slice(batch.start + chunk.start, batch.start + chunk.stop)
         if rows_buffer is None:
             b = chunk.stop - chunk.start
-            rows_buffer = scratch("rows", b * per_item, padded.dtype)
-            staging = scratch("staging", b * int(np.prod(padded.shape[1:])), padded.dtype)
-        yield chunk, im2row(padded[chunk], geom, rows_buffer, staging)
+            rows_buffer = scratch("rows", b * per_item, images.dtype)
+            staging = scratch("staging", b * padded_item, images.dtype)
+        if pad:
+            padded = pad_images(images[chunk], geom.pads, channels_last=True, buffer=staging)
+            yield chunk, im2row(padded, geom, rows_buffer)
+        else:
+            yield chunk, im2row(images[chunk], geom, rows_buffer, staging)
