@@ -176,16 +176,14 @@ def test_googlenet_auxiliary_heads_keep_their_weights_but_do_not_run():
 # ---------------------------------------------------------------------- a replaced child survives a checkpoint
 @pytest.mark.parametrize("build, path, make_new, shape", [
     (lambda: models.resnet18(num_classes=10, rng=0), "fc", lambda: nn.Linear(512, 5, rng=1), (3, 32, 32)),
-    (lambda: models.vgg11(num_classes=10, init="zeros"), "classifier.6", lambda: nn.Linear(4096, 5, rng=1),
-     (3, 32, 32)),
-], ids=["resnet18.fc", "vgg11.classifier.6"])
+    # vgg11's classifier.6 goes the same way (above); a small chain keeps the file small here
+    (lambda: models.CifarNet(width=4, rng=0), "18", lambda: nn.Linear(256, 5, rng=1), (3, 32, 32)),
+], ids=["resnet18.fc", "cifar_net.18"])
 def test_a_model_with_a_replaced_child_saves_and_loads_with_the_same_outputs(tmp_path, build, path, make_new, shape):
     from nndl import io
 
     model = build()
     replace(model, path, make_new())
-    if path == "classifier.6":  # the zero-initialized layers before it would make every output equal
-        model.classifier[6].bias.data[:] = np.arange(5, dtype=np.float32)
     config = nn.to_config(model)
     assert path.split(".")[0] in config["children"]
     io.save(model, tmp_path / "model.safetensors")

@@ -309,4 +309,8 @@ def test_a_user_container_written_with_the_shape_entry_is_walked():
 @pytest.mark.parametrize("layer, differs", [(nn.Dropout(0.5), True), (nn.BatchNorm2d(2), True), (nn.ReLU(), False),
                                             (nn.Linear(2, 2), False), (nn.Conv2d(1, 1, 1), False)])
 def test_train_eval_behaviour_is_declared_on_the_class(layer, differs):
-    assert type(layer).train_eval_differs is differs
+    assert layer.train_eval_differs is differs
+
+
+def test_batch_norm_without_running_statistics_computes_the_same_in_both_modes():
+    assert nn.BatchNorm2d(2, track_running_stats=False).train_eval_differs is False

@@ -13,7 +13,8 @@ module test table) ask without running data:
 - ``receptive_window(input_shape, output_shape) -> Window | None``: how the
   layer maps the grid of its input to the grid of its output along height
   and width (``None``: no clean window, or unknown).
-- ``train_eval_differs``: a class attribute, True when training and
+- ``train_eval_differs``: a class attribute (a property where it depends on
+  the arguments, e.g. batch norm without running statistics), True when training and
   evaluation mode compute different things (dropout, batch norm), False when
   they do not, ``None`` (Module's default) when the class does not say.
 

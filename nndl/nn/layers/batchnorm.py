@@ -130,7 +130,10 @@ class _BatchNorm(Module):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"track_running_stats={self.track_running_stats}")
 
-    train_eval_differs = True  # batch statistics in training, running statistics in evaluation
+    @property
+    def train_eval_differs(self) -> bool:
+        """Batch statistics in training, running statistics in evaluation; without running statistics, always the batch's."""
+        return self.track_running_stats
 
     def macs(self, input_shape, output_shape) -> int:
         """0: a per-channel scale and shift, linear in the activation size (not counted, as torchvision)."""
