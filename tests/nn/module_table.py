@@ -2,15 +2,16 @@
 
 tests/nn/test_module_table.py runs every check of the design (gradcheck,
 torch parity, dtypes, train/eval, config and state-dict round trips,
-reference-vs-fast, channels-last input, thread split) over :data:`TABLE`,
-in both kernel sets, and fails when a Module class of ``nndl.nn.__all__``
-has no entry. Adding a layer means adding a line here.
+reference-vs-fast, channels-last input, thread split and the fast kernels'
+other paths, the layer's declared facts) over :data:`TABLE`, in both kernel
+sets, and fails when a Module class of ``nndl.nn.__all__`` has no entry.
+Adding a layer means adding a line here.
 
 An entry's ``inputs`` is a shape (standard-normal float64 input) or a
 function ``rng -> tuple of arrays`` (labels, indices, inputs kept off a
 kink). ``twin`` builds the torch module with the same arguments (state-dict
 keys, outputs and gradients must agree); None says torch has no such module.
-Losses get one entry per reduction, their twin is ``reduction -> torch loss``.
+Losses get one entry per reduction (:func:`losses`).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class Entry:
     inputs : tuple of int or callable
         An input shape, or ``rng -> tuple of arrays`` for what a shape cannot say.
     twin : callable or None
-        Builds the torch module with the same arguments (losses: ``reduction -> callable``).
+        Builds the torch module with the same arguments (for a loss that differs from torch's
+        by a constant factor, a callable ``(scores, target) -> loss``).
     mode_dependent : bool
         Train and eval compute differently (dropout, batch statistics).
     params : bool

@@ -32,7 +32,8 @@ DTYPES = (np.float32, np.float64)
 GRAD_TOL = 1e-7
 TORCH_RTOL, TORCH_ATOL = 1e-6, 1e-10
 SAME = 1e-12
-FAST_TOL = {np.float64: 1e-10, np.float32: 1e-5}  # float32: a few dozen roundings of a sum's largest term
+# float32: 32 roundings of the tensor's scale (the table's worst case is 3: summation orders differ)
+FAST_TOL = {np.float64: 1e-10, np.float32: 32 * float(np.finfo(np.float32).eps)}
 
 
 def entries(keep=lambda entry: True):
@@ -42,7 +43,7 @@ def entries(keep=lambda entry: True):
 
 # tests/nn/conftest.py runs every test once per kernel set (fixture ``kernel_set``); a test about the
 # table itself, or one that switches between the sets on its own, runs once.
-ONCE = pytest.mark.parametrize("kernel_set", ["fast"], indirect=True)
+ONCE = pytest.mark.chooses_kernel_sets
 
 
 # ---------------------------------------------------------------------- helpers
