@@ -9,11 +9,11 @@ the model, the optimizer and every random generator exactly as they were.
 
 from nndl.doctor.checks import Thresholds
 from nndl.doctor.diagnose import diagnose
-from nndl.doctor.facts import ActivationFacts, register_activation, register_loss
+from nndl.nn.core.facts import ActivationFacts
 from nndl.doctor.findings import CODES, Diagnosis, Finding
 from nndl.doctor.lr_finder import LRFinderResult, lr_find
 from nndl.doctor.monitor import Monitor
 from nndl.doctor.snapshot import Snapshot
 
 __all__ = ["ActivationFacts", "CODES", "Diagnosis", "Finding", "LRFinderResult", "Monitor", "Snapshot", "Thresholds",
-           "diagnose", "lr_find", "register_activation", "register_loss"]
+           "diagnose", "lr_find"]

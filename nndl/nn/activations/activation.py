@@ -15,7 +15,7 @@ import numbers
 
 import numpy as np
 
-from nndl.nn.core.facts import ELEMENTWISE
+from nndl.nn.core.facts import ELEMENTWISE, ActivationFacts
 from nndl.nn.core.kernels import kernels
 from nndl.nn.core.module import Module
 
@@ -107,6 +107,8 @@ class Sigmoid(Activation):
     Finite and warning-free for every finite input in float32 and float64.
     """
 
+    activation_facts = ActivationFacts("saturating", low=0.01, high=0.99)
+
     def _forward(self, k, x):
         return k.sigmoid_forward(x)
 
@@ -116,6 +118,8 @@ class Sigmoid(Activation):
 
 class Tanh(Activation):
     """``tanh(z)``; ``tanh'(z) = 1 − tanh²(z)``."""
+
+    activation_facts = ActivationFacts("saturating", low=-0.99, high=0.99)
 
     def _forward(self, k, x):
         return k.tanh_forward(x)

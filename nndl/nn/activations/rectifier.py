@@ -13,10 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.nn.activations.activation import Activation, real_argument
+from nndl.nn.core.facts import RECTIFIER
 
 
 class ReLU(Activation):
     """``ReLU(z) = max(0, z)``; derivative ``1[z > 0]`` (0 at ``z = 0``, as PyTorch)."""
+
+    activation_facts = RECTIFIER
 
     def _forward(self, k, x):
         return k.relu_forward(x)

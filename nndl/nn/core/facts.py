@@ -18,6 +18,13 @@ module test table) ask without running data:
   evaluation mode compute different things (dropout, batch norm), False when
   they do not, ``None`` (Module's default) when the class does not say.
 
+Activations and losses declare what the training doctor (:mod:`nndl.doctor`)
+reads from them: an activation's ``activation_facts`` (an
+:class:`ActivationFacts`: a rectifier whose units can die, or a saturating
+function with flat tails; None, Module's default, when neither applies) and a
+loss's ``expected_initial_loss(num_classes)`` (the loss near-zero scores give;
+None when it has no such value).
+
 A *window* ``((k_h, s_h), (k_w, s_w))`` gives along each axis the number of
 input positions ``k`` one output sees (``d(k − 1) + 1`` for a dilated
 kernel) and the step ``s`` between neighbouring outputs, in input-grid units
@@ -29,6 +36,7 @@ kernel) and the step ``s`` between neighbouring outputs, in input-grid units
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 
 Window = tuple[tuple[int, Fraction], tuple[int, Fraction]]
@@ -76,3 +84,34 @@ def per_sample(shape) -> int:
 def rows(output_shape) -> int:
     """Positions per sample a feature-wise layer (``Linear``, ``Maxout``) is applied at (axes between batch and features)."""
     return math.prod(output_shape[1:-1])
+
+
+@dataclass(frozen=True)
+class ActivationFacts:
+    """How to read an activation's outputs when looking for the notes' failure modes.
+
+    - ``'rectifier'``: outputs exactly 0 on half its domain; a unit that
+      outputs 0 for every example of a batch gets no gradient and may never
+      recover (a *dead* ReLU).
+    - ``'saturating'``: flat tails, outputs ``<= low`` or ``>= high``, where
+      the derivative is tiny (tanh beyond ``|a| > 0.99``, σ beyond
+      ``a < 0.01`` or ``a > 0.99``: ``f'(z) < 0.02``) and the δ recursion
+      multiplies the gradient by almost nothing.
+
+    Attributes
+    ----------
+    kind : {'rectifier', 'saturating'}
+    low, high : float
+        The tails of a saturating activation.
+    """
+
+    kind: str
+    low: float = -math.inf
+    high: float = math.inf
+
+    def __post_init__(self):
+        if self.kind not in ("rectifier", "saturating"):
+            raise ValueError(f"ActivationFacts: kind must be 'rectifier' or 'saturating', got {self.kind!r}")
+
+
+RECTIFIER = ActivationFacts("rectifier")

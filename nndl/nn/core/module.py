@@ -328,6 +328,9 @@ class Module(metaclass=ModuleType):
     train_eval_differs: bool | None = None
     """True if training and evaluation mode compute different things (dropout, batch norm); None = not declared."""
 
+    activation_facts = None
+    """How the training doctor reads this layer's outputs (an ``ActivationFacts``), or None: not an activation it checks."""
+
     def macs(self, input_shape, output_shape) -> int | None:
         """Multiply-accumulates of one sample for these shapes (with the batch axis); None = unknown.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from nndl.nn.core.kernels import kernels
@@ -64,6 +66,10 @@ class BCELoss(Loss):
     def _backward(self, k, dout, cache) -> np.ndarray:
         return k.bce_loss_backward(dout, cache)
 
+    def expected_initial_loss(self, num_classes: int) -> float | None:
+        """``ln 2`` per label: probabilities of ½ (a sigmoid of near-zero scores)."""
+        return math.log(2.0)
+
 
 class BCEWithLogitsLoss(Loss):
     """Binary cross-entropy on logits ``x`` (a sigmoid folded into the loss, computed stably).
@@ -120,6 +126,10 @@ class BCEWithLogitsLoss(Loss):
 
     def _backward(self, k, dout, cache) -> np.ndarray:
         return k.bce_with_logits_loss_backward(dout, cache)
+
+    def expected_initial_loss(self, num_classes: int) -> float | None:
+        """``ln 2`` per label: near-zero logits give probability ½."""
+        return math.log(2.0)
 
     def extra_repr(self) -> str:
         extra = f"reduction='{self.reduction}'"

@@ -68,5 +68,9 @@ class MulticlassHingeLoss(Loss):
     def _backward(self, k, dout, cache) -> np.ndarray:
         return k.multiclass_hinge_loss_backward(dout, cache)
 
+    def expected_initial_loss(self, num_classes: int) -> float | None:
+        """``(C − 1)Δ``: with near-zero scores every wrong class violates the margin Δ by Δ."""
+        return (num_classes - 1) * self.margin if num_classes >= 2 else None
+
     def extra_repr(self) -> str:
         return f"margin={self.margin}, reduction='{self.reduction}'"

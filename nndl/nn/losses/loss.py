@@ -48,6 +48,14 @@ class Loss(Module):
     #: Class-scoring losses (``(N, C, ...)`` scores, one loss per sample) drop this axis when unreduced.
     class_axis: int | None = None
 
+    def expected_initial_loss(self, num_classes: int) -> float | None:
+        """The loss of near-zero scores over ``num_classes`` classes (what a fresh classifier should start at).
+
+        None when the loss has no such value (regression losses); the
+        training doctor compares it with the loss at initialization.
+        """
+        return None
+
     def __init__(self, reduction: str = "mean", dtype=np.float32):
         super().__init__(dtype)
         if reduction not in REDUCTIONS:

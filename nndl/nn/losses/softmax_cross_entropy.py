@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from nndl.nn.core.kernels import kernels
@@ -142,6 +144,10 @@ class SoftmaxCrossEntropy(Loss):
     def _backward(self, k, dout, cache) -> np.ndarray:
         return k.softmax_cross_entropy_backward(dout, cache)
 
+    def expected_initial_loss(self, num_classes: int) -> float | None:
+        """``ln C``: near-zero scores give a uniform softmax, ``p = 1/C`` for the right class."""
+        return math.log(num_classes) if num_classes >= 2 else None
+
     def extra_repr(self) -> str:
         extra = []
         if self.weight is not None:
@@ -203,6 +209,10 @@ class NLLLoss(Loss):
 
     def _backward(self, k, dout, cache) -> np.ndarray:
         return k.nll_loss_backward(dout, cache)
+
+    def expected_initial_loss(self, num_classes: int) -> float | None:
+        """``ln C``: after LogSoftmax of near-zero scores, as for softmax cross-entropy, ``p = 1/C`` for the right class."""
+        return math.log(num_classes) if num_classes >= 2 else None
 
     def extra_repr(self) -> str:
         extra = f"reduction='{self.reduction}'"
