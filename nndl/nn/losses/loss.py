@@ -48,6 +48,8 @@ class Loss(Module):
     #: Class-scoring losses (``(N, C, ...)`` scores, one loss per sample) drop this axis when unreduced.
     class_axis: int | None = None
 
+    train_eval_differs = False  # a loss computes the same in both modes
+
     def expected_initial_loss(self, num_classes: int) -> float | None:
         """The loss of near-zero scores over ``num_classes`` classes (what a fresh classifier should start at).
 
