@@ -10,6 +10,13 @@ from sklearn.datasets import load_digits
 from nndl import nn
 
 
+def epoch_batches(indices: np.ndarray, batch_size: int, rng: np.random.Generator):
+    """Mini-batches of one epoch: a fresh permutation of ``indices`` cut in order, so each sample is used once."""
+    order = rng.permutation(indices)
+    for start in range(0, len(order), batch_size):
+        yield order[start:start + batch_size]
+
+
 def main(seed: int = 0, epochs: int = 40, batch_size: int = 32, lr: float = 0.1) -> float:
     rng = np.random.default_rng(seed)
     digits = load_digits()
@@ -22,14 +29,12 @@ def main(seed: int = 0, epochs: int = 40, batch_size: int = 32, lr: float = 0.1)
     model = nn.Sequential(nn.Linear(64, 128, rng=rng), nn.ReLU(), nn.Linear(128, 10, rng=rng))
     loss_fn = nn.SoftmaxCrossEntropy()
     for epoch in range(epochs):
-        for start in range(0, split, batch_size):
-            batch = rng.permutation(train_idx)[:batch_size] if start == 0 else train_idx[start:start + batch_size]
+        for batch in epoch_batches(train_idx, batch_size, rng):
             loss = loss_fn(model(x[batch]), y[batch])
             model.zero_grad()
             model.backward(loss_fn.backward())
             for param in model.parameters():
                 param.data -= lr * param.grad
-        train_idx = rng.permutation(train_idx)
     model.eval()
     accuracy = float(np.mean(np.argmax(model(x[test_idx]), axis=1) == y[test_idx]))
     print(f"last training loss {loss:.4f}; test accuracy {accuracy:.4f} on {len(test_idx)} digits")

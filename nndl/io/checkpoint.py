@@ -10,7 +10,9 @@ Layout of the file:
 - metadata (JSON strings): the model's constructor configuration, its dtype,
   the optimizer's class, hyperparameters and step counts, the completed
   epoch, the state of the training generator and of every generator inside
-  the model (dropout), the schedule's state, and user ``extra`` values.
+  the model (dropout), the schedule's state, the statistics of the training
+  inputs (``model.input_statistics``, recorded by ``Trainer.fit``), and user
+  ``extra`` values.
 
 Nothing is pickled. Files are written atomically: to a temporary file in the
 same directory, flushed to disk, then renamed over the target, so a crash
@@ -40,6 +42,7 @@ from nndl.io.header import CheckpointError, read_header
 from nndl.io.validate import build_model, check_tensors, metadata_json, optimizer_state
 from nndl.nn.core.config import ConfigError, to_config
 from nndl.nn.core.module import Module
+from nndl.train.input_range import InputStatistics
 
 FORMAT = "nndl.checkpoint"
 VERSION = "1"
@@ -47,7 +50,7 @@ OPTIMIZER_PREFIX = "optimizer::"
 BIT_GENERATORS = {name: getattr(np.random, name) for name in ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")}
 
 
-@dataclass
+@dataclass(repr=False)
 class Checkpoint:
     """What :func:`load` returns."""
 
@@ -58,6 +61,25 @@ class Checkpoint:
     optimizer_state: dict | None = None
     scheduler_state: dict | None = None
     config: dict | None = None
+    input_statistics: InputStatistics | None = None
+
+    def __repr__(self) -> str:
+        # A summary: the optimizer's buffers alone can print as tens of thousands of characters.
+        parts = [f"model={type(self.model).__name__} ({self.model.num_parameters():,} parameters, "
+                 f"{np.dtype(self.model.dtype).name})", f"epoch={self.epoch}"]
+        if self.rng is not None:
+            parts.append(f"rng={type(self.rng.bit_generator).__name__}")
+        if self.optimizer_state is not None:
+            state = self.optimizer_state.get("state", {})
+            arrays = sum(isinstance(v, np.ndarray) for buffers in state.values() for v in buffers.values())
+            parts.append(f"optimizer_state=<{len(state)} parameter states, {arrays} arrays>")
+        if self.scheduler_state is not None:
+            parts.append(f"scheduler_state=<{len(self.scheduler_state)} entries>")
+        if self.input_statistics is not None:
+            s = self.input_statistics
+            parts.append(f"input_statistics=<min {s.min:.4g}, max {s.max:.4g}, mean {s.mean:.4g}, std {s.std:.4g}>")
+        parts.append(f"extra keys={sorted(self.extra)}")
+        return f"Checkpoint({', '.join(parts)})"
 
 
 def _contiguous(array: np.ndarray) -> np.ndarray:
@@ -151,6 +173,9 @@ def save(model: Module, path, optimizer=None, epoch: int | None = None, rng: np.
         metadata["module_rngs"] = json.dumps({k: _generator_state(g) for k, g in generators.items()})
     if scheduler is not None:
         metadata["scheduler"] = json.dumps(scheduler.state_dict(), default=_json_default)
+    statistics = getattr(model, "input_statistics", None)
+    if statistics is not None:
+        metadata["input_statistics"] = json.dumps(statistics.to_dict())
     metadata["extra"] = json.dumps(extra or {}, default=_json_default)
 
     write_atomic(path, serialize(tensors, metadata=metadata))
@@ -181,9 +206,10 @@ def load(path, model: Module | None = None, optimizer=None, scheduler=None) -> C
     Returns
     -------
     Checkpoint
-        ``model`` with the saved weights and generators, ``epoch``, ``rng``
-        (the training generator, ready to continue), ``extra``, and the raw
-        optimizer and schedule states.
+        ``model`` with the saved weights and generators (and
+        ``model.input_statistics`` when saved), ``epoch``, ``rng`` (the
+        training generator, ready to continue), ``extra``, the raw optimizer
+        and schedule states, and ``input_statistics``.
 
     Raises
     ------
@@ -235,6 +261,9 @@ def load(path, model: Module | None = None, optimizer=None, scheduler=None) -> C
             raise CheckpointError(f"{path}: no schedule state was saved")
         _restore(scheduler, scheduler_state, path, "schedule")
     rng_state = metadata_json(metadata, "rng", path, dict)
+    statistics = _input_statistics(metadata, path)
+    if statistics is not None:
+        model.input_statistics = statistics
     return Checkpoint(
         model=model,
         epoch=_epoch(metadata, path),
@@ -243,7 +272,18 @@ def load(path, model: Module | None = None, optimizer=None, scheduler=None) -> C
         optimizer_state=state,
         scheduler_state=scheduler_state,
         config=config,
+        input_statistics=statistics,
     )
+
+
+def _input_statistics(metadata: dict, path: str) -> InputStatistics | None:
+    values = metadata_json(metadata, "input_statistics", path, dict)
+    if values is None:
+        return None
+    try:
+        return InputStatistics.from_dict(values)
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: metadata 'input_statistics' is malformed: {exc}") from None
 
 
 def _epoch(metadata: dict, path: str) -> int | None:

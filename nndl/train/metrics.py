@@ -1,4 +1,4 @@
-"""Evaluation metrics: accuracy, top-k accuracy, confusion matrix, macro precision/recall/F1, MSE, R².
+"""Evaluation metrics: accuracy, top-k accuracy, confusion matrix, precision/recall/F1, MSE, MAE, R².
 
 Classification metrics take ``(y_true, scores)``: integer labels ``(N,)`` and
 either class scores ``(N, C)`` (the prediction is the arg-max; logits,
@@ -85,6 +85,20 @@ def _safe_divide(num, den):
     return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
 
 
+def per_class_report(y_true, scores, num_classes: int | None = None) -> dict[str, np.ndarray]:
+    """Per-class ``precision``, ``recall``, ``f1`` (float64) and ``support`` (int64), each of shape ``(C,)``.
+
+    precision_c = TP_c / (TP_c + FP_c), recall_c = TP_c / (TP_c + FN_c),
+    F1_c = 2 TP_c / (2 TP_c + FP_c + FN_c) (0 where the denominator is 0, as
+    scikit-learn's ``zero_division=0``); support_c = samples of true class c.
+    """
+    matrix = confusion_matrix(y_true, scores, num_classes)
+    tp = np.diag(matrix).astype(np.float64)
+    predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
+    return {"precision": _safe_divide(tp, predicted), "recall": _safe_divide(tp, actual),
+            "f1": _safe_divide(2 * tp, predicted + actual), "support": actual}
+
+
 def precision(y_true, scores) -> float:
     """Macro precision: mean over classes of TP / (TP + FP)."""
     tp, predicted, _, present = _per_class(y_true, scores)
@@ -111,6 +125,14 @@ def mean_squared_error(y_true, y_pred) -> float:
     return float(np.mean((y_true.reshape(y_pred.shape) - y_pred) ** 2))
 
 
+def mean_absolute_error(y_true, y_pred) -> float:
+    """Mean of |y − ŷ| over all elements."""
+    y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    if y_true.size != y_pred.size:
+        raise ValueError(f"mean_absolute_error: {y_true.size} targets but {y_pred.size} predictions")
+    return float(np.mean(np.abs(y_true.reshape(y_pred.shape) - y_pred)))
+
+
 def r2_score(y_true, y_pred) -> float:
     """Coefficient of determination 1 − SS_res / SS_tot, averaged uniformly over output columns."""
     y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
@@ -133,6 +155,7 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "recall": recall,
     "f1": f1_score,
     "mse": mean_squared_error,
+    "mae": mean_absolute_error,
     "r2": r2_score,
 }
 """Metric names the Trainer accepts; a ``(name, callable(y_true, scores))`` pair adds another."""
@@ -149,3 +172,29 @@ def resolve_metric(metric) -> tuple[str, Callable]:
     if callable(metric):
         return metric.__name__, metric
     raise TypeError(f"a metric is a name, a (name, function) pair or a function, got {metric!r}")
+
+
+def _default_metrics_table() -> dict:
+    from nndl import nn
+
+    classification = ("accuracy",)
+    regression = ("mse", "mae")
+    return {nn.SoftmaxCrossEntropy: classification, nn.NLLLoss: classification, nn.BCELoss: classification,
+            nn.BCEWithLogitsLoss: classification, nn.MulticlassHingeLoss: classification,
+            nn.MSELoss: regression, nn.L1Loss: regression}
+
+
+def default_metrics(loss_fn) -> tuple[str, ...]:
+    """The metrics ``Trainer(metrics='auto')`` logs for ``loss_fn``.
+
+    Classification losses (softmax cross-entropy, NLL, binary cross-entropy,
+    multiclass hinge) give ``('accuracy',)``; regression and reconstruction
+    losses (MSE, L1) give ``('mse', 'mae')``, where accuracy means nothing.
+    A subclass follows its base class; a loss not listed gives ``()`` (the
+    loss alone is logged).
+    """
+    for cls in type(loss_fn).__mro__:
+        found = _default_metrics_table().get(cls)
+        if found is not None:
+            return found
+    return ()

@@ -43,26 +43,29 @@ class ProgressBar(Callback):
         self._show_bar = (live if self.batch_bar is None else self.batch_bar) and not self.quiet
         self._progress = None
         self._last = None
+        self._epochs_run = 0
         self._train_start = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
         if self._show_bar:
             self._progress = Progress(TextColumn(f"epoch {epoch + 1}/{self._epochs}"), BarColumn(),
-                                      MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
+                                      MofNCompleteColumn(), TextColumn("{task.fields[loss]}"),
                                       TimeElapsedColumn(), console=self.console, transient=True)
             self._progress.start()
-            self._task = self._progress.add_task("train", total=self.trainer.batches_per_epoch, loss=float("nan"))
+            self._task = self._progress.add_task("train", total=self.trainer.batches_per_epoch, loss="")
 
     def on_batch_end(self, batch, logs=None):
         if self._progress is not None:
-            self._progress.update(self._task, advance=1, loss=(logs or {}).get("loss", float("nan")))
+            loss = (logs or {}).get("loss")  # nothing is shown before the first batch has a loss
+            self._progress.update(self._task, advance=1, loss="" if loss is None else f"loss {loss:.4f}")
 
     def on_epoch_end(self, epoch, logs=None):
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
         self._last = (epoch, logs or {})
+        self._epochs_run += 1
         if not self.quiet:
             seconds = time.perf_counter() - self._start
             self.console.print(f"epoch {epoch + 1}/{self._epochs} · {format_logs(logs or {})} · {seconds:.1f}s",
@@ -74,5 +77,8 @@ class ProgressBar(Callback):
         if self.quiet and self._last is not None:
             epoch, last = self._last
             seconds = time.perf_counter() - self._train_start
-            self.console.print(f"trained {epoch + 1} epochs in {seconds:.1f}s · {format_logs(last)}",
+            count = f"{self._epochs_run} epoch{'' if self._epochs_run == 1 else 's'}"
+            if self._epochs_run != epoch + 1:  # a resumed run: say where it ended
+                count += f" (epochs {epoch + 2 - self._epochs_run}–{epoch + 1} of {self._epochs})"
+            self.console.print(f"trained {count} in {seconds:.1f}s · {format_logs(last)}",
                                highlight=False, soft_wrap=True, markup=False)

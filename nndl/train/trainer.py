@@ -12,7 +12,8 @@ from nndl.nn.core.hooks import backward_parameters
 from nndl.nn.core.module import Module
 from nndl.random import as_generator
 from nndl.train.callback import Callback, CallbackList, History
-from nndl.train.metrics import resolve_metric
+from nndl.train.input_range import InputStatistics, check_inputs
+from nndl.train.metrics import default_metrics, resolve_metric
 from nndl.train.progress import ProgressBar
 
 
@@ -44,12 +45,15 @@ class Trainer:
     model : Module
     loss_fn : Loss
     optimizer : Optimizer
-    metrics : sequence
+    metrics : sequence or ``'auto'``
         Names from ``nndl.train.metrics.METRICS`` (``'accuracy'``, ``'f1'``,
         ``'r2'``...), ``(name, fn)`` pairs or functions ``fn(y_true, scores)``.
-        Training metrics are computed on the epoch's own outputs, collected
-        while the weights change (as Keras); validation metrics on the whole
-        validation set at the end of the epoch.
+        ``'auto'`` (default) follows the loss
+        (``nndl.train.metrics.default_metrics``): accuracy for classification
+        losses, MSE and MAE for regression and reconstruction losses, none
+        for a loss it does not know. Training metrics are computed on the
+        epoch's own outputs, collected while the weights change (as Keras);
+        validation metrics on the whole validation set at the end of the epoch.
     callbacks : sequence of Callback
     regularizer : optional
         An object with ``penalty(model) -> float`` (added to the logged loss)
@@ -57,10 +61,17 @@ class Trainer:
         ``nn.L2Penalty``.
     clip_grad_norm : float, optional
         Rescale the global gradient norm to at most this value before each step.
+    warn_input_range : bool
+        Warn (``nndl.train.input_range.InputRangeWarning``, once per call)
+        when ``fit``, ``evaluate`` or ``predict`` get inputs far outside the
+        range the model was trained on, or un-scaled inputs for a model never
+        trained; ``fit`` records the training inputs' statistics as
+        ``model.input_statistics`` (kept by ``nndl.io.save``). See
+        :mod:`nndl.train.input_range` for the exact rules.
     """
 
-    def __init__(self, model: Module, loss_fn, optimizer, metrics=("accuracy",), callbacks=(), regularizer=None,
-                 clip_grad_norm: float | None = None):
+    def __init__(self, model: Module, loss_fn, optimizer, metrics="auto", callbacks=(), regularizer=None,
+                 clip_grad_norm: float | None = None, warn_input_range: bool = True):
         if not isinstance(model, Module):
             raise TypeError(f"Trainer: model must be an nndl Module, got {type(model).__name__}")
         if getattr(loss_fn, "reduction", None) == "none":
@@ -69,7 +80,10 @@ class Trainer:
         self.model = model
         self.loss_fn = loss_fn
         self.optimizer = optimizer
+        if isinstance(metrics, str) and metrics == "auto":
+            metrics = default_metrics(loss_fn)
         self.metrics = [resolve_metric(m) for m in metrics]
+        self.warn_input_range = bool(warn_input_range)
         self.callbacks = list(callbacks)
         self.regularizer = regularizer
         self.clip_grad_norm = clip_grad_norm
@@ -99,8 +113,12 @@ class Trainer:
         shuffle : bool
             A new permutation of the training set every epoch.
         rng : Generator, int or None
-            Drives the split and the shuffling; the same seed gives
-            bit-identical training. A Generator is advanced in place (a
+            Drives the split and the shuffling (``None``: a generator from
+            ``nndl.manual_seed``'s). The same seed on the same model (the
+            same initial weights and the same states of the generators inside
+            it, e.g. dropout's: build it with ``rng=seed``, or after
+            ``nndl.manual_seed(seed)``) and the same data gives bit-identical
+            weights and history. A Generator is advanced in place (a
             checkpoint saves its state so a resumed run continues exactly).
         initial_epoch : int
         verbose : int
@@ -116,6 +134,7 @@ class Trainer:
             x, y, validation_data = self._split(x, y, validation_split)
         if validation_data is not None:
             validation_data = self._check_xy(*validation_data, "validation_data")
+        self._record_input_statistics(x, validation_data)
         loader = DataLoader(x, y, batch_size=batch_size, shuffle=shuffle, rng=self.rng)
         self.epochs = int(epochs)
         self.batches_per_epoch = len(loader)
@@ -131,7 +150,7 @@ class Trainer:
             hooks.on_epoch_begin(epoch)
             logs = self._train_epoch(loader, epoch, hooks, history)
             if validation_data is not None:
-                logs.update({f"val_{k}": v for k, v in self.evaluate(*validation_data).items()})
+                logs.update({f"val_{k}": v for k, v in self._evaluate(*validation_data).items()})
             if lr is not None:
                 logs["lr"] = lr
             hooks.on_epoch_end(epoch, logs)
@@ -184,9 +203,17 @@ class Trainer:
 
     # ------------------------------------------------------------------ evaluation
     def predict(self, x, batch_size: int = 256) -> np.ndarray:
-        """The model's outputs for ``x`` in evaluation mode, computed batch by batch."""
+        """The model's outputs for ``x`` in evaluation mode, computed batch by batch.
+
+        Warns once when ``x`` is far outside the range of the training inputs
+        (``model.input_statistics``; see ``warn_input_range``).
+        """
         if not isinstance(x, np.ndarray):
             raise TypeError(f"Trainer.predict: x must be a numpy array, got {type(x).__name__}")
+        self._check_trained_range(x, "Trainer.predict")
+        return self._predict(x, batch_size)
+
+    def _predict(self, x, batch_size: int) -> np.ndarray:
         self.model.eval()
         outputs = [self.model(x[start:start + batch_size]) for start in range(0, len(x), batch_size)]
         return np.concatenate(outputs) if outputs else np.empty((0,), dtype=self.model.dtype)
@@ -194,10 +221,32 @@ class Trainer:
     def evaluate(self, x, y, batch_size: int = 256) -> dict:
         """``{'loss': ..., metric: ...}`` of the model on ``(x, y)`` in evaluation mode."""
         x, y = self._check_xy(x, y, "evaluate")
-        scores = self.predict(x, batch_size)
+        self._check_trained_range(x, "Trainer.evaluate")
+        return self._evaluate(x, y, batch_size)
+
+    def _evaluate(self, x, y, batch_size: int = 256) -> dict:
+        scores = self._predict(x, batch_size)
         result = {"loss": float(self.loss_fn(scores, y))}
         result.update(self._metrics(y, scores))
         return result
+
+    # ------------------------------------------------------------------ input range
+    def _check_trained_range(self, x, where: str) -> None:
+        trained = getattr(self.model, "input_statistics", None)
+        if self.warn_input_range and trained is not None:  # a model of unknown training data is not judged
+            check_inputs(x, trained, where)
+
+    def _record_input_statistics(self, x, validation_data) -> None:
+        """Check the training (and validation) inputs once, then record the training inputs' statistics."""
+        trained = getattr(self.model, "input_statistics", None)
+        if self.warn_input_range:
+            stats = check_inputs(x, trained, "Trainer.fit")
+            if validation_data is not None:
+                check_inputs(validation_data[0], stats or trained, "Trainer.fit (validation data)")
+        else:
+            stats = InputStatistics.of(x) if np.issubdtype(x.dtype, np.floating) else None
+        if stats is not None:
+            self.model.input_statistics = stats
 
     # ------------------------------------------------------------------ helpers
     def _metrics(self, y, scores) -> dict:
