@@ -24,7 +24,10 @@ def _overrides(args) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from nndl import __version__
+
     parser = argparse.ArgumentParser(prog="nndl", description="Neural networks from scratch on NumPy.")
+    parser.add_argument("--version", action="version", version=f"nndl {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a model (default: a small CNN on the bundled digits)")
@@ -46,12 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "(or the bundled digits), never from a location saved in the checkpoint")
 
     evaluate = commands.add_parser(
-        "evaluate", help="evaluate a checkpoint on its test set",
+        "evaluate", help="evaluate a checkpoint on its test set (loss, accuracy, confusion matrix, per-class "
+                         "precision/recall/F1)",
         description="Evaluate a checkpoint on the test split of its data set. A checkpoint is data: it never "
                     "names a file nndl reads. Data sets read from files need --data-path; only the bundled "
-                    "digits need nothing.")
+                    "digits need nothing. A checkpoint saved from Python (nndl.io.save) needs --data.")
     evaluate.add_argument("checkpoint")
-    evaluate.add_argument("--data", help="evaluate on another data set (a [data] name)")
+    evaluate.add_argument("--data", help="evaluate on another data set (a [data] name); required for a checkpoint "
+                                         "saved from Python")
     evaluate.add_argument("--data-path", dest="data_path",
                           help="directory or file of the data set (required unless it is the bundled digits)")
 

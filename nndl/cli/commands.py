@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import time
+import warnings
 
 import numpy as np
 from rich.console import Console
@@ -20,6 +21,8 @@ from nndl.cli.runs import RunSaver, RunStopped, fingerprint, validation_split
 from nndl.io.checkpoint import _epoch
 from nndl.io.validate import metadata_json
 from nndl.train import CSVLogger, EarlyStopping, LRSchedulerCallback, ProgressBar, Trainer
+from nndl.train.input_range import InputRangeWarning
+from nndl.train.metrics import accuracy, confusion_matrix, per_class_report
 from nndl.train.trainer import TrainingDivergedError
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
@@ -98,6 +101,10 @@ def train(config_path: str | None, overrides: dict, console: Console, quiet: boo
         config = load_config(config_path, overrides)
         start, checkpoint_path, run_dir = 0, None, None
     training = config["training"]
+    if training["epochs"] <= start:
+        done = f"the run has completed {start} epoch(s)" if resume is not None else "nothing to train"
+        raise ValueError(f"[training] epochs = {training['epochs']}: {done}, so no checkpoint would be written; "
+                         f"give --epochs {start + 1} or more")
     data = _load_data(config)
     (x_train, y_train, x_test, y_test), model, loss_fn, optimizer, scheduler = build_run(config, data)
     data_id = fingerprint(x_train, y_train)
@@ -123,23 +130,29 @@ def train(config_path: str | None, overrides: dict, console: Console, quiet: boo
     trainer = Trainer(model, loss_fn, optimizer, metrics=("accuracy",), callbacks=callbacks,
                       regularizer=regularizer, clip_grad_norm=training["clip_grad_norm"])
     verb = f"resuming after epoch {start}:" if resume is not None else "training"
+    held_out = 0 if validation is None else len(validation[0])
     say(console, f"{verb} {config['model']['name']} ({model.num_parameters():,} parameters) on "
-                  f"{config['data']['name']}: {len(x_train)} training and {len(x_test)} test samples")
+                  f"{config['data']['name']}: {len(x_fit)} training, {held_out} validation and {len(x_test)} test "
+                  "samples")
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
     try:
-        trainer.fit(x_fit, y_fit, epochs=training["epochs"], batch_size=training["batch_size"],
-                    validation_data=validation, rng=rng, initial_epoch=start, verbose=0)
+        with _warnings_said(console):
+            trainer.fit(x_fit, y_fit, epochs=training["epochs"], batch_size=training["batch_size"],
+                        validation_data=validation, rng=rng, initial_epoch=start, verbose=0)
     except KeyboardInterrupt:
         raise RunStopped(_stopped("interrupted", saver, run_dir), 130) from None
     except TrainingDivergedError as exc:
         raise RunStopped(f"{exc}\n" + _stopped("stopped", saver, run_dir), 1) from None
-    test = trainer.evaluate(x_test, y_test)
+    with _warnings_said(console):
+        test = trainer.evaluate(x_test, y_test)
     saver.extra = {**saver.extra, "test": test}
     if saver.completed_epoch is not None:
         saver.save()  # the final weights (the best epoch's when early stopping restored them) and the test result
     say(console, f"test accuracy {test['accuracy']:.4f} · test loss {test['loss']:.4f}")
-    save_run_outputs(run_dir, trainer, x_train, x_test, y_test, monitor, diagnosis)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputRangeWarning)  # said once by the evaluation above
+        save_run_outputs(run_dir, trainer, x_train, x_test, y_test, monitor, diagnosis)
     say(console, f"checkpoint: {checkpoint_path}")
     return checkpoint_path
 
@@ -211,15 +224,24 @@ def evaluate(checkpoint_path: str, console: Console, data_name: str | None = Non
              data_path: str | None = None) -> dict:
     """Evaluate a checkpoint on the test split of its data set, or of another one.
 
-    The data are read from ``data_path`` (or the bundled digits); a location
-    saved in the checkpoint is never used.
+    Prints the loss and accuracy, the confusion matrix and each class's
+    precision, recall, F1 and support. The data are read from ``data_path``
+    (or the bundled digits); a location saved in the checkpoint is never
+    used. A checkpoint saved from Python (``nndl.io.save``, no training
+    configuration) needs ``data_name``; its test split is drawn as
+    ``nndl train`` draws it with the default seed.
     """
     checkpoint = io.load(checkpoint_path)
-    saved = checkpoint.extra.get("config")
-    if not isinstance(saved, dict):
-        raise ValueError(f"{checkpoint_path}: no training configuration saved; it was not written by 'nndl train'")
     if data_name is not None and data_name not in DATASETS:
         raise ValueError(f"--data: unknown '{data_name}'; valid: {', '.join(DATASETS)}")
+    saved = checkpoint.extra.get("config")
+    if not isinstance(saved, dict):
+        if data_name is None:
+            raise ValueError(f"{checkpoint_path}: no training configuration saved (not written by 'nndl train'); "
+                             f"name its data set with --data ({', '.join(DATASETS)})")
+        saved = {}
+        say(console, f"{checkpoint_path} holds no training configuration: evaluating on the test split of "
+                     f"'{data_name}' as 'nndl train' draws it")
     data = saved.get("data") if isinstance(saved.get("data"), dict) else {}
     data = {**data, "path": data_path}
     if data_name is not None:
@@ -234,9 +256,50 @@ def evaluate(checkpoint_path: str, console: Console, data_name: str | None = Non
                          "(data locations are never read from a checkpoint)")
     _, _, x_test, y_test = _load_data(config)
     trainer = Trainer(checkpoint.model, nn.SoftmaxCrossEntropy(), optimizer=None)
-    result = trainer.evaluate(x_test, y_test)
+    with _warnings_said(console):
+        scores = trainer.predict(x_test)
+    result = {"loss": float(trainer.loss_fn(scores, y_test)), "accuracy": accuracy(y_test, scores)}
     say(console, " · ".join(f"{k} {v:.4f}" for k, v in result.items()) + f" on {len(x_test)} test samples")
-    return result
+    num_classes = max(int(scores.shape[1]) if scores.ndim == 2 else 0, int(y_test.max()) + 1)
+    matrix = confusion_matrix(y_test, scores, num_classes)
+    report = per_class_report(y_test, scores, num_classes)
+    say(console, format_class_report(matrix, report))
+    return {**result, "confusion_matrix": matrix, **{k: v for k, v in report.items()}}
+
+
+def format_class_report(matrix: np.ndarray, report: dict) -> str:
+    """The confusion matrix (rows: true class, columns: predicted) and a per-class precision/recall/F1 table."""
+    classes = len(matrix)
+    width = max(5, len(str(int(matrix.max(initial=0)))) + 1, len(str(classes - 1)) + 1)
+    lines = ["confusion matrix (rows: true class, columns: predicted class):",
+             " " * 6 + "".join(f"{c:>{width}}" for c in range(classes))]
+    lines += [f"{c:>6}" + "".join(f"{v:>{width}}" for v in row) for c, row in enumerate(matrix)]
+    lines.append(f"{'class':>6}  precision  recall      f1  support")
+    for c in range(classes):
+        lines.append(f"{c:>6}  {report['precision'][c]:9.4f}  {report['recall'][c]:6.4f}  {report['f1'][c]:6.4f}"
+                     f"  {int(report['support'][c]):7d}")
+    present = (report["support"] + matrix.sum(axis=0)) > 0  # as nndl.train.metrics' macro averages
+    macro = {k: float(np.mean(report[k][present])) if present.any() else 0.0 for k in ("precision", "recall", "f1")}
+    lines.append(f"{'macro':>6}  {macro['precision']:9.4f}  {macro['recall']:6.4f}  {macro['f1']:6.4f}"
+                 f"  {int(report['support'].sum()):7d}")
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _warnings_said(console: Console):
+    """Print an InputRangeWarning as one plain line when it happens, instead of Python's file:line format."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", InputRangeWarning)
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, InputRangeWarning):
+                say(console, f"warning: {message}")
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show  # catch_warnings puts the original back
+        yield
 
 
 def predict(checkpoint_path: str, input_path: str, console: Console, output: str | None = None,
@@ -255,7 +318,8 @@ def predict(checkpoint_path: str, input_path: str, console: Console, output: str
     if x.dtype != checkpoint.model.dtype:
         x = x.astype(checkpoint.model.dtype)  # an explicit, announced conversion of the user's file
         say(console, f"converted {input_path} to {checkpoint.model.dtype}")
-    scores = Trainer(checkpoint.model, nn.SoftmaxCrossEntropy(), optimizer=None).predict(x)
+    with _warnings_said(console):
+        scores = Trainer(checkpoint.model, nn.SoftmaxCrossEntropy(), optimizer=None).predict(x)
     result = softmax(scores, axis=1) if probabilities else np.argmax(scores, axis=1)
     if output:
         np.save(output, result)

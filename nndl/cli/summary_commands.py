@@ -37,7 +37,9 @@ def add_parsers(commands) -> None:
     explain = commands.add_parser("explain", help="output size and parameters of one layer, formulas worked out")
     explain.add_argument("layer", choices=EXPLAIN_KINDS, help="conv, pool, deconv (transposed conv) or linear")
     explain.add_argument("--input", required=True,
-                         help="H x W x C as the notes write it (e.g. 32x32x3); for linear the number of inputs")
+                         help="one sample's shape C x H x W, the tensors' order as in every nndl command (e.g. "
+                              "3x32x32; the output also shows the notes' H x W x C); for linear the number of "
+                              "inputs, or a shape that is flattened")
     explain.add_argument("--filters", type=int, help="number of filters K (conv, deconv)")
     explain.add_argument("--kernel", type=int, help="filter size F")
     explain.add_argument("--stride", type=int, help="stride S (default 1; pooling: the kernel size)")
@@ -98,9 +100,13 @@ def run_explain(args, console: Console) -> int:
         result = explain_linear(parse_shape(args.input)[0] if "x" not in args.input else _flat(args.input),
                                 args.out_features)
     else:
-        shape = parse_shape(args.input)
-        if len(shape) != 3:
-            raise ValueError(f"nndl explain {args.layer}: --input must be H x W x C, e.g. 32x32x3, got '{args.input}'")
+        chw = parse_shape(args.input)
+        if len(chw) != 3:
+            raise ValueError(f"nndl explain {args.layer}: --input must be C x H x W, e.g. 3x32x32, got '{args.input}'")
+        shape = (chw[1], chw[2], chw[0])  # the calculator works in the notes' H x W x C
+        console.print(f"--input {'x'.join(map(str, chw))} read as C×H×W = {chw[0]}×{chw[1]}×{chw[2]} "
+                      f"(the notes write H×W×C = {shape[0]}×{shape[1]}×{shape[2]})", markup=False, highlight=False,
+                      soft_wrap=True)
         if args.layer == "conv":
             _need(args, "filters", "kernel")
             result = explain_conv(shape, args.filters, args.kernel, 1 if args.stride is None else args.stride,
@@ -117,7 +123,7 @@ def run_explain(args, console: Console) -> int:
 
 
 def _flat(text: str) -> int:
-    """A linear layer after a flatten: ``5x5x16`` means 400 inputs."""
+    """A linear layer after a flatten: ``16x5x5`` means 400 inputs."""
     size = 1
     for value in parse_shape(text):
         size *= value

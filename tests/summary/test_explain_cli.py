@@ -14,7 +14,7 @@ def run(argv, capsys):
 
 
 def test_conv_formulas_with_numbers_substituted(capsys):
-    code, out = run(["explain", "conv", "--input", "32x32x3", "--filters", "10", "--kernel", "5", "--stride", "1",
+    code, out = run(["explain", "conv", "--input", "3x32x32", "--filters", "10", "--kernel", "5", "--stride", "1",
                      "--padding", "2"], capsys)
     assert code == 0
     assert "W_out = (W − F + 2P)/S + 1 = (32 − 5 + 2·2)/1 + 1 = 31/1 + 1 = 32" in out
@@ -42,14 +42,14 @@ def test_non_integer_output_size_is_explained(capsys):
     assert "27/2 is not an integer: the layer floors H_out to 14" in str(explanation)
     assert "use stride S = 1" in str(explanation)
     assert "use padding P = 1 or stride S = 2" in str(explain_conv((30, 30, 3), 2, 4, stride=4))  # 26/4; 28/4
-    code, out = run(["explain", "conv", "--input", "7x7x3", "--filters", "2", "--kernel", "9"], capsys)
+    code, out = run(["explain", "conv", "--input", "3x7x7", "--filters", "2", "--kernel", "9"], capsys)
     assert code == 1 and "does not fit" in out
 
 
 def test_explain_argument_errors(capsys):
-    code, out = run(["explain", "conv", "--input", "32x32x3", "--kernel", "5"], capsys)
+    code, out = run(["explain", "conv", "--input", "3x32x32", "--kernel", "5"], capsys)
     assert code == 2 and "needs --filters" in out
-    code, out = run(["explain", "linear", "--input", "5x5x16", "--units", "120"], capsys)
+    code, out = run(["explain", "linear", "--input", "16x5x5", "--units", "120"], capsys)
     assert code == 0 and "400·120 + 120 = 48,120" in out
     with pytest.raises(ValueError, match="divisible by groups"):
         explain_conv((8, 8, 3), 4, 3, groups=2)
