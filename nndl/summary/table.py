@@ -55,7 +55,12 @@ def _si(value: float) -> str:
 
 
 def _megabytes(value: int) -> str:
-    return f"{value / 1e6:,.2f} MB"
+    # Decimal units as the notes count bytes; small sizes get kB or B so that none reads as "0.00 MB".
+    if round(value / 1e3, 2) >= 1000:  # 999,999 B is "1.00 MB", not "1,000.00 kB"
+        return f"{value / 1e6:,.2f} MB"
+    if value >= 1e3:
+        return f"{value / 1e3:,.2f} kB"
+    return f"{value:,} B"
 
 
 def _rows_table(rows, depth: int | None, title: str | None = None) -> Table:
