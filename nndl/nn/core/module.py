@@ -118,9 +118,19 @@ class Module(metaclass=ModuleType):
 
     # ------------------------------------------------------------------ computation
     def forward(self, *inputs):
+        """Compute the output from ``inputs`` and keep what ``backward`` needs (the notes' z's and a's).
+
+        Subclasses implement it; call the module (``module(x)``) rather than
+        ``forward`` so that hooks run.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")
 
     def backward(self, dout):
+        """Return ∂L/∂input from ``dout`` = ∂L/∂output, adding each parameter's gradient to its ``.grad``.
+
+        Subclasses implement it from what ``forward`` kept; call
+        ``nndl.nn.backward(module, dout)`` so that backward hooks run.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
     can_skip_input_grad = False
