@@ -46,8 +46,8 @@ from nndl.nn.losses.penalties import ElasticNetPenalty, L1Penalty, L2Penalty, Pe
 from nndl.nn.layers.reshape import Flatten, Identity
 from nndl.nn.core.sequential import Sequential
 from nndl.nn.activations.softmax import LogSoftmax, Softmax
-from nndl.nn.functional.softmax_kernels import (log_softmax, log_softmax_backward, log_softmax_forward, softmax,
-                                                softmax_backward, softmax_forward)
+from nndl.nn.functional.softmax_kernels import (log_softmax, log_softmax_backward, log_softmax_forward, logsumexp,
+                                                softmax, softmax_backward, softmax_forward)
 from nndl.nn.layers.unpool import MaxUnpool2d, Upsample
 
 __all__ = [
@@ -62,7 +62,7 @@ __all__ = [
     "conv2d_forward", "conv_transpose2d_backward", "conv_transpose2d_forward", "dropout_backward",
     "dropout_forward", "dropout_mask", "elu_backward", "elu_forward", "init", "layernorm_backward",
     "layernorm_forward", "leaky_relu_backward", "leaky_relu_forward", "linear_backward", "linear_forward",
-    "log_softmax", "log_softmax_backward", "log_softmax_forward", "lrn_backward", "lrn_forward", "make_penalty",
+    "log_softmax", "log_softmax_backward", "log_softmax_forward", "logsumexp", "lrn_backward", "lrn_forward", "make_penalty",
     "max_pool2d_backward", "max_pool2d_forward", "max_pool2d_indices", "maxout_backward", "maxout_forward",
     "prelu_backward", "prelu_forward", "relu_backward", "relu_forward", "sigmoid_backward", "sigmoid_forward",
     "softmax", "softmax_backward", "softmax_forward", "softplus_backward", "softplus_forward", "step_backward",

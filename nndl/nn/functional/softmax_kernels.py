@@ -14,7 +14,7 @@ import numpy as np
 
 from nndl.nn.functional.activations import exp_limit
 
-__all__ = ["log_softmax", "log_softmax_backward", "log_softmax_forward", "softmax", "softmax_backward",
+__all__ = ["log_softmax", "log_softmax_backward", "log_softmax_forward", "logsumexp", "softmax", "softmax_backward",
            "softmax_forward"]
 
 
@@ -28,6 +28,54 @@ def _exp_of_shifted(shifted: np.ndarray, axis: int) -> np.ndarray:
     """
     floor = -exp_limit(shifted.dtype) + math.log(max(shifted.shape[axis], 1)) + 1.0
     return np.exp(np.maximum(shifted, floor))
+
+
+def logsumexp(x, axis: int | None = -1, keepdims: bool = False, temperature: float = 1.0) -> np.ndarray:
+    """Log-sum-exp ``T log Σ_j e^{x_j / T}``, a smooth maximum; keeps a float input's dtype.
+
+    Parameters
+    ----------
+    x : array_like
+    axis : int or None
+        The axis summed over (None: every element).
+    keepdims : bool
+        Keep ``axis`` with length 1, as NumPy's reductions.
+    temperature : float > 0
+        ``T``; 1 gives the plain ``log Σ e^{x_j}``.
+
+    Returns
+    -------
+    ndarray
+        ``x``'s shape without ``axis`` (float64 for integer input).
+
+    Notes
+    -----
+    With ``m = max_j x_j`` and ``n`` terms, ``e^{m/T} ≤ Σ_j e^{x_j/T} ≤ n e^{m/T}``, so
+
+    .. math::
+        m \\le T \\log \\sum_j e^{x_j / T} \\le m + T \\ln n,
+
+    and the log-sum-exp tends to the maximum as ``T → 0`` (the gap is at
+    most ``T ln n``). Its gradient is ``softmax(x / T)``, the smooth
+    version of the max's one-hot gradient. Computed as
+    ``m + T log Σ_j e^{(x_j − m)/T}``: every exponent is ``≤ 0``, so
+    nothing overflows, and the largest term is 1, so the sum never
+    underflows to 0.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    if not temperature > 0:
+        raise ValueError(f"logsumexp: temperature must be positive, got {temperature}")
+    if x.size == 0:
+        raise ValueError(f"logsumexp: empty input of shape {x.shape}")
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0).astype(x.dtype)  # all −∞ (or an ∞) along the axis: no shift
+    t = x.dtype.type(temperature)
+    # Terms far below the max underflow to 0, harmlessly; log 0 = −∞ when every entry is −∞.
+    with np.errstate(under="ignore", divide="ignore"):
+        out = m + t * np.log(np.sum(np.exp((x - m) / t), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
