@@ -11,6 +11,8 @@ checked by central differences in float64.
 
 from __future__ import annotations
 
+import threading
+import tracemalloc
 import zlib
 
 import numpy as np
@@ -182,6 +184,71 @@ def test_the_kernel_sets_hold_the_conv_pairs():
     assert functional.conv2d_forward.__module__ == "nndl.nn.functional.conv"
     assert {"conv2d_forward", "conv2d_backward", "conv_transpose2d_forward",
             "conv_transpose2d_backward"} <= set(functional.__all__)
+
+
+# ---------------------------------------------------------------------- working memory of the backward pass
+# (op, input shape, weight shape, options): each would hold a padded copy of δ or of ∂L/∂x of 4-12 MB if
+# the backward padded or accumulated the whole batch at once; one image's columns fit in a chunk.
+MEMORY_CASES = {
+    "correlation-columns": ("conv2d", (1024, 4, 12, 12), (4, 4, 3, 3), dict(padding=1)),
+    "correlation-rows": ("conv2d", (512, 16, 8, 8), (16, 16, 3, 3), dict(padding=1)),
+    "col2im-stride-1": ("conv2d", (1024, 3, 12, 12), (8, 3, 3, 3), dict(padding=1)),
+    "col2im-strided": ("conv2d", (1024, 3, 12, 12), (8, 3, 3, 3), dict(stride=2, padding=1)),
+    "reflect": ("conv2d", (1024, 4, 12, 12), (4, 4, 3, 3), dict(padding=1, padding_mode="reflect")),
+    "transpose": ("conv_transpose2d", (1024, 8, 6, 6), (8, 4, 4, 4), dict(stride=2, padding=1)),
+}
+MEMORY_CHUNK = 64 * 2**10
+MEMORY_BOUND = 24 * MEMORY_CHUNK
+"""1.5 MiB: a few chunks' scratch buffers per thread, well below one padded copy of these batches."""
+
+
+def held_bytes(arrays) -> int:
+    """Bytes of the distinct memory blocks behind ``arrays`` (None skipped, views counted once)."""
+    blocks = {}
+    for array in arrays:
+        if array is not None:
+            while isinstance(array.base, np.ndarray):
+                array = array.base
+            blocks[id(array)] = array.nbytes
+    return sum(blocks.values())
+
+
+@pytest.mark.parametrize("name", list(MEMORY_CASES))
+def test_backward_working_memory_is_a_few_chunks(name):
+    # Peak traced memory during the backward pass minus the arrays the caller holds (inputs, weights,
+    # cache, δ, the gradients returned) stays within a few chunks: δ is padded and ∂L/∂x built one chunk
+    # at a time, in the forward's chunk size, even split over threads.
+    op, shape, weight_shape, options = MEMORY_CASES[name]
+    rng = np.random.default_rng(3)
+    x, weight = rng.standard_normal(shape), rng.standard_normal(weight_shape)
+    bias = rng.standard_normal(weight_shape[0] if op == "conv2d" else weight_shape[1])
+    forward, backward = getattr(_fast, f"{op}_forward"), getattr(_fast, f"{op}_backward")
+    with settings.override(column_chunk_bytes=MEMORY_CHUNK, parallel_min_elements=0, threads=2):
+        out, cache = forward(x, weight, bias, **options)
+        dout = rng.standard_normal(out.shape)
+        expected = getattr(functional, f"{op}_backward")(dout, getattr(functional, f"{op}_forward")(
+            x, weight, bias, **options)[1])
+        del out
+        measured = {}
+
+        def measure():
+            # In a new thread: its scratch buffers (per thread) start empty, whatever earlier tests left.
+            tracemalloc.start()
+            try:
+                start = tracemalloc.get_traced_memory()[0]
+                measured["grads"] = grads = backward(dout, cache)
+                measured["extra"] = tracemalloc.get_traced_memory()[1] - start - held_bytes(grads)
+            finally:
+                tracemalloc.stop()
+
+        thread = threading.Thread(target=measure)
+        thread.start()
+        thread.join()
+    grads, extra = measured["grads"], measured["extra"]
+    assert max(dout.nbytes, x.nbytes) > 2 * MEMORY_BOUND  # the case is large enough to tell
+    assert extra < MEMORY_BOUND, f"{name}: {extra / 2**20:.2f} MiB above the live arrays"
+    for result, reference in zip(grads, expected):
+        assert rel_error(result, reference) < TOLERANCE[np.float64]
 
 
 # ---------------------------------------------------------------------- the reference against central differences

@@ -79,7 +79,7 @@ def pad_images(x: np.ndarray, pads, mode: str = "zeros", value: float = 0.0,
     when there is nothing to pad and no change of layout is asked for.
     ``channels_last`` chooses the memory layout of a 4-D result (default:
     ``x``'s own, see :func:`is_channels_last`). ``buffer`` (1-D, at least the
-    padded size) receives a zero-padded result instead of a new array.
+    padded size) receives the result instead of a new array.
     """
     top, bottom, left, right = pads
     own_layout = is_channels_last(x)
@@ -89,14 +89,20 @@ def pad_images(x: np.ndarray, pads, mode: str = "zeros", value: float = 0.0,
             return x
         return channels_last_block(x).transpose(0, 3, 1, 2) if channels_last else np.ascontiguousarray(x)
     h, w = x.shape[-2:]
+    rows, cols = (None, None) if mode == "zeros" else pad_sources(h, w, pads, mode)  # checks the sizes first
+    # Faster than np.pad: one allocation in the asked layout, one block copy, then the border.
+    padded = empty_images(x.shape[:-2] + (h + top + bottom, w + left + right), x.dtype, channels_last, buffer)
+    padded[..., top:top + h, left:left + w] = x
     if mode == "zeros":
-        # Faster than np.pad: one allocation, the border filled, one block copy.
-        padded = empty_images(x.shape[:-2] + (h + top + bottom, w + left + right), x.dtype, channels_last, buffer)
         _fill_border(padded, pads, value)
-        padded[..., top:top + h, left:left + w] = x
         return padded
-    rows, cols = pad_sources(h, w, pads, mode)
-    return x[..., rows[:, None], cols[None, :]]
+    # Padded pixel (r, c) copies x[rows[r], cols[c]]: border rows first (interior columns), then border
+    # columns from the padded image itself; one strided copy per border row or column.
+    for r in list(range(top)) + list(range(top + h, top + h + bottom)):
+        padded[..., r, left:left + w] = x[..., rows[r], :]
+    for c in list(range(left)) + list(range(left + w, left + w + right)):
+        padded[..., :, c] = padded[..., :, left + cols[c]]
+    return padded
 
 
 def unpad_gradient(dpadded: np.ndarray, pads, in_size, mode: str = "zeros") -> np.ndarray:
