@@ -43,7 +43,11 @@ class AlexNet(FeaturesClassifier):
     dropout : float
         Drop probability of the two dropout layers.
     init : str
-        Weight initialization of the conv and linear layers.
+        Weight initialization of the conv and linear layers: He
+        (``he_uniform``, Var(W) = 2/fan_in, biases 0) by default, the notes'
+        choice for ReLU; the paper drew N(0, 0.01²) with biases of 1 in
+        conv2, conv4, conv5 and the hidden FC layers, torchvision keeps
+        PyTorch's U(±1/√fan_in) (see docs/initialization.md).
     rng : Generator, int or None
     dtype : float32 or float64
     """

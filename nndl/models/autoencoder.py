@@ -40,6 +40,11 @@ class Autoencoder(Chain):
     linear : bool
     output_activation : None, 'sigmoid', 'tanh' or 'relu'
     init : str
+        Weight initialization of the Linear layers. ``'auto'`` (default)
+        follows the activation as the notes advise: He (``he_uniform``) for
+        ReLU-family activations, Xavier (``xavier_uniform``) for
+        tanh/sigmoid/softplus and for a linear autoencoder (no activation:
+        He's factor 2 would double the variance at every layer).
     rng : Generator, int or None
     dtype : float32 or float64
 
@@ -48,13 +53,15 @@ class Autoencoder(Chain):
     """
 
     def __init__(self, sizes, activation: str = "relu", linear: bool = False, output_activation=None,
-                 init: str = "he_uniform", rng=None, dtype=np.float32):
+                 init: str = "auto", rng=None, dtype=np.float32):
         super().__init__(dtype)
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"autoencoder: sizes must list at least an input and a code size, all >= 1, got {sizes}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"autoencoder: unknown activation '{activation}'; valid: {', '.join(ACTIVATIONS)}")
+        if init == "auto":
+            init = "he_uniform" if activation in ("relu", "leaky_relu", "elu") and not linear else "xavier_uniform"
         rng = as_generator(rng)
         self.sizes = sizes
         self.encoder = self._stack(sizes, activation, linear, init, rng, dtype)
@@ -106,6 +113,8 @@ class ConvAutoencoder(Chain):
     decoder : {'transpose', 'unpool'}
     output_activation : None, 'sigmoid', 'tanh' or 'relu'
     init : str
+        Weight initialization of the convolutions; He (``he_uniform``) by
+        default, the notes' choice for the ReLUs between them.
     rng : Generator, int or None
     dtype : float32 or float64
 
@@ -195,7 +204,7 @@ class ConvAutoencoder(Chain):
 
 
 def autoencoder(sizes, activation: str = "relu", linear: bool = False, output_activation=None,
-                init: str = "he_uniform", rng=None, dtype=np.float32) -> Autoencoder:
+                init: str = "auto", rng=None, dtype=np.float32) -> Autoencoder:
     """A dense autoencoder; see :class:`Autoencoder`."""
     return Autoencoder(sizes, activation=activation, linear=linear, output_activation=output_activation, init=init,
                        rng=rng, dtype=dtype)

@@ -27,6 +27,9 @@ class CifarNet(nn.Sequential):
     dropout : float
     rng : Generator, int or None
     dtype : float32 or float64
+
+    The conv and linear layers keep nndl's default He initialization
+    (``he_uniform``, Var(W) = 2/fan_in, biases 0), the notes' choice for ReLU.
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 3, width: int = 32, dropout: float = 0.5,

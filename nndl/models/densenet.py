@@ -85,6 +85,10 @@ class DenseNet(Chain):
     flatten – classifier. Each transition halves the channels. DenseNet-121
     (``block_config = (6, 12, 24, 16)``, growth 32, 64 initial features):
     7,978,856 parameters for 1000 classes, 2.83 GMACs at 224×224.
+
+    ``init`` defaults to He (``he_uniform``, Var(W) = 2/fan_in, biases 0),
+    the paper's and the notes' choice for ReLU; torchvision draws He normal
+    for convolutions and zero linear biases (see docs/initialization.md).
     """
 
     def __init__(self, growth_rate: int = 32, block_config=(6, 12, 24, 16), num_init_features: int = 64,

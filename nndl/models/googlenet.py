@@ -123,6 +123,10 @@ class GoogLeNet(Chain):
     aux_logits : bool
     dropout : float
     init : str
+        Weight initialization of the conv and linear layers: He
+        (``he_uniform``, Var(W) = 2/fan_in, biases 0) by default, the notes'
+        choice for ReLU; the paper does not say, torchvision draws a
+        truncated N(0, 0.01²) (see docs/initialization.md).
     rng : Generator, int or None
     dtype : float32 or float64
     """

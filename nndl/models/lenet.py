@@ -36,7 +36,12 @@ class LeNet5(nn.Sequential):
     pool : {'avg', 'max'}
         ``avg`` is closest to the original's subsampling.
     init : str
-        Weight initialization of the conv and linear layers.
+        Weight initialization of the conv and linear layers. ``'auto'``
+        (default) follows the activation as the notes advise: Xavier
+        (``xavier_uniform``, Var(W) = 2/(fan_in + fan_out)) for tanh and
+        sigmoid, He (``he_uniform``, Var(W) = 2/fan_in) for ReLU. The 1998
+        paper drew U(−2.4/F_in, 2.4/F_in) for its scaled tanh, a variance
+        ≈ 1.9/F_in, the same order as Xavier's; torchvision has no LeNet.
     padding : int
         Zero padding of ``conv1``. ``2`` gives a 28×28 input (MNIST) the same
         28×28 first feature maps as an unpadded 32×32 one, so the rest of the
@@ -48,11 +53,13 @@ class LeNet5(nn.Sequential):
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, activation: str = "tanh", pool: str = "avg",
-                 init: str = "he_uniform", padding: int = 0, rng=None, dtype=np.float32):
+                 init: str = "auto", padding: int = 0, rng=None, dtype=np.float32):
         if activation not in LENET_ACTIVATIONS:
             raise ValueError(f"LeNet5: unknown activation '{activation}'; valid: {', '.join(LENET_ACTIVATIONS)}")
         if pool not in LENET_POOLS:
             raise ValueError(f"LeNet5: unknown pool '{pool}'; valid: {', '.join(LENET_POOLS)}")
+        if init == "auto":
+            init = "he_uniform" if activation == "relu" else "xavier_uniform"
         rng = as_generator(rng)
         act, pool_cls = LENET_ACTIVATIONS[activation], LENET_POOLS[pool]
         kw = dict(init=init, rng=rng, dtype=dtype)
@@ -71,7 +78,7 @@ class LeNet5(nn.Sequential):
 
 
 def lenet5(num_classes: int = 10, in_channels: int = 1, activation: str = "tanh", pool: str = "avg",
-           init: str = "he_uniform", padding: int = 0, rng=None, dtype=np.float32) -> LeNet5:
+           init: str = "auto", padding: int = 0, rng=None, dtype=np.float32) -> LeNet5:
     """LeNet-5 for ``(in_channels, 32, 32)`` inputs (28×28 with ``padding=2``); see :class:`LeNet5`."""
     return LeNet5(num_classes, in_channels, activation=activation, pool=pool, init=init, padding=padding, rng=rng,
                   dtype=dtype)

@@ -146,7 +146,10 @@ class ResNet(Chain):
         Blocks per stage.
     num_classes, in_channels : int
     init : str
-        Weight initialization of the conv and linear layers.
+        Weight initialization of the conv and linear layers: He
+        (``he_uniform``, Var(W) = 2/fan_in, biases 0) by default, the
+        paper's (He et al., 2015) and the notes' choice for ReLU; torchvision
+        draws He normal with fan-out for convolutions (see docs/initialization.md).
     rng : Generator, int or None
     dtype : float32 or float64
     """

@@ -33,6 +33,9 @@ class SmallCNN(nn.Sequential):
         Drop probability before the classifier.
     rng : Generator, int or None
     dtype : float32 or float64
+
+    The conv and linear layers keep nndl's default He initialization
+    (``he_uniform``, Var(W) = 2/fan_in, biases 0), the notes' choice for ReLU.
     """
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, input_size=8, width: int = 32,

@@ -35,7 +35,12 @@ class VGG(FeaturesClassifier):
     num_classes : int
     dropout : float
     init : str
-        Weight initialization of the conv and linear layers.
+        Weight initialization of the conv and linear layers: He
+        (``he_uniform``, Var(W) = 2/fan_in, biases 0) by default, the notes'
+        choice for ReLU; the paper drew N(0, 0.01²) (deeper configurations
+        started from configuration A's layers), torchvision uses He normal
+        with fan-out for convolutions and N(0, 0.01²) for linear layers
+        (see docs/initialization.md).
     rng : Generator, int or None
     dtype : float32 or float64
     """

@@ -28,6 +28,10 @@ class ZFNet(FeaturesClassifier):
     (3·3·384 + 1)·384 = 1,327,488; conv5 (3·3·384 + 1)·256 = 884,992; fc6
     9216·4096 + 4096 = 37,752,832; fc7 16,781,312; fc8 4,097,000:
     **62,357,608** for 1000 classes.
+
+    ``init`` defaults to He (``he_uniform``, Var(W) = 2/fan_in, biases 0),
+    the notes' choice for ReLU; the paper drew N(0, 0.01²) with zero biases
+    (see docs/initialization.md).
     """
 
     def __init__(self, num_classes: int = 1000, dropout: float = 0.5, init: str = "he_uniform", rng=None,
