@@ -1,4 +1,4 @@
-"""Train/test splits, k-fold cross-validation and bootstrap samples (scikit-learn's conventions).
+"""Train/validation/test splits, k-fold cross-validation and bootstrap samples (scikit-learn's conventions).
 
 The notes: hold a test set out and touch it once; choose hyperparameters on
 validation data, or, when data is scarce, by k-fold cross-validation (train on
@@ -100,6 +100,41 @@ def train_test_split(x, y, test_size: float | int = 0.25, stratify=None, rng=Non
     else:
         train_idx, test_idx = _stratified_indices(_labels(stratify, n, "train_test_split"), n - n_test, rng)
     return x[train_idx], x[test_idx], y[train_idx], y[test_idx]
+
+
+def train_val_test_split(x, y, val_size: float | int = 0.15, test_size: float | int = 0.15, stratify=None,
+                         rng=None):
+    """Shuffle and split ``x, y`` into training, validation and test parts.
+
+    The notes' protocol: fit on the training part, choose hyperparameters on
+    the validation part, and touch the test part once, at the end.
+
+    Parameters
+    ----------
+    x, y : ndarray, shape (N, ...)
+    val_size, test_size : float or int
+        Fractions of *all* N samples (each rounded up) or sample counts.
+    stratify : ndarray of shape (N,), optional
+        Class labels; each class keeps its proportion in all three parts.
+    rng : Generator, int or None
+
+    Returns
+    -------
+    x_train, x_val, x_test, y_train, y_val, y_test : ndarray
+    """
+    n = _num_samples(x, "train_val_test_split")
+    n_test, n_val = _test_count(test_size, n), _test_count(val_size, n)
+    if n_test + n_val >= n:
+        raise ValueError(f"train_val_test_split: {n_val} validation and {n_test} test samples leave no training "
+                         f"samples out of {n}")
+    if _num_samples(y, "train_val_test_split") != n:
+        raise ValueError(f"train_val_test_split: x has {n} samples but y has {len(y)}")
+    labels = None if stratify is None else _labels(stratify, n, "train_val_test_split")
+    rng = as_generator(rng)
+    index = np.arange(n)
+    rest, test, _, _ = train_test_split(index, index, n_test, stratify=labels, rng=rng)
+    train, val, _, _ = train_test_split(rest, rest, n_val, stratify=None if labels is None else labels[rest], rng=rng)
+    return x[train], x[val], x[test], y[train], y[val], y[test]
 
 
 def _stratified_indices(labels: np.ndarray, n_train: int, rng: np.random.Generator):

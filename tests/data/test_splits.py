@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn import model_selection as sk
 
-from nndl.data import KFold, StratifiedKFold, bootstrap_sample, train_test_split
+from nndl.data import KFold, StratifiedKFold, bootstrap_sample, train_test_split, train_val_test_split
 
 
 def labels_with(counts, rng):
@@ -146,3 +146,31 @@ def test_bootstrap_sample():
     np.testing.assert_array_equal(bootstrap_sample(n, rng=0)[0], in_bag)
     with pytest.raises(ValueError, match="positive integer"):
         bootstrap_sample(0)
+
+
+# ---------------------------------------------------------------------- train / validation / test
+def test_train_val_test_split_sizes_and_disjoint_cover():
+    x = np.arange(100)
+    y = x * 10
+    x_tr, x_va, x_te, y_tr, y_va, y_te = train_val_test_split(x, y, val_size=0.2, test_size=0.1, rng=0)
+    assert (len(x_tr), len(x_va), len(x_te)) == (70, 20, 10)
+    np.testing.assert_array_equal(np.sort(np.concatenate([x_tr, x_va, x_te])), x)
+    for xs, ys in ((x_tr, y_tr), (x_va, y_va), (x_te, y_te)):
+        np.testing.assert_array_equal(ys, xs * 10)
+    again = train_val_test_split(x, y, val_size=0.2, test_size=0.1, rng=0)
+    np.testing.assert_array_equal(again[1], x_va)
+
+
+def test_train_val_test_split_stratified_keeps_proportions():
+    y = np.repeat([0, 1, 2], [60, 30, 10])
+    x = np.arange(100)
+    x_tr, x_va, x_te, y_tr, y_va, y_te = train_val_test_split(x, y, val_size=20, test_size=20, stratify=y, rng=1)
+    np.testing.assert_array_equal(np.bincount(y_te), [12, 6, 2])
+    np.testing.assert_array_equal(np.bincount(y_va), [12, 6, 2])
+    np.testing.assert_array_equal(np.bincount(y_tr), [36, 18, 6])
+    np.testing.assert_array_equal(y[x_va], y_va)
+
+
+def test_train_val_test_split_leaves_training_samples():
+    with pytest.raises(ValueError, match="no training"):
+        train_val_test_split(np.arange(10), np.arange(10), val_size=0.5, test_size=0.5)
