@@ -8,7 +8,7 @@ so it works in ``clone``, ``Pipeline``, ``GridSearchCV`` and
 """
 
 from nndl.classic.adaline import Adaline
-from nndl.classic.base import ConvergenceWarning, Estimator, NotFittedError, clone
+from nndl.classic.base import ConvergenceWarning, DataConversionWarning, Estimator, NotFittedError, clone
 from nndl.classic.ensemble import BaggingClassifier, VotingClassifier
 from nndl.classic.knn import KNeighborsClassifier, KNeighborsRegressor, pairwise_distances
 from nndl.classic.linear_regression import LinearRegression
@@ -31,6 +31,7 @@ __all__ = [
     "Adaline",
     "BaggingClassifier",
     "ConvergenceWarning",
+    "DataConversionWarning",
     "Estimator",
     "KNeighborsClassifier",
     "KNeighborsRegressor",

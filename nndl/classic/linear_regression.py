@@ -142,9 +142,10 @@ class LinearRegression(RegressorMixin, Estimator):
             try:
                 weight = np.linalg.solve(gram, Xc.T @ Yc)
             except np.linalg.LinAlgError as error:
+                why = ("with n_samples=1 the centred X is zero" if n_samples == 1 and self.fit_intercept
+                       else "collinear or constant features")
                 raise ValueError(
-                    f"{owner}: XᵀX is singular (collinear or constant features); use "
-                    "solver='lstsq' or l2 > 0"
+                    f"{owner}: XᵀX is singular ({why}); use solver='lstsq' or l2 > 0"
                 ) from error
             bias = y_mean - x_mean @ weight if self.fit_intercept else np.zeros(Y.shape[1], X.dtype)
         elif self.solver == "lstsq":

@@ -51,13 +51,11 @@ class _NeuralNet(Estimator):
         self.verbose = verbose
 
     def _check_X(self, X) -> np.ndarray:
-        owner = type(self).__name__
-        ndim = np.ndim(X)
-        if ndim < 2:
-            raise ValueError(f"{owner}: X must have shape (n_samples, ...), got shape {np.shape(X)}")
-        # A network computes in its own dtype: X is converted explicitly, as scikit-learn estimators
-        # convert their input (documented; a float64 Pipeline feeds float32 models this way).
-        return check_array(owner, X, ndim=ndim).astype(self.dtype, copy=False)
+        # check_array converts first (np.asarray), then reads the shape: an array-like with only
+        # __array__ has no ndim of its own. A network computes in its own dtype: X is converted
+        # explicitly, as scikit-learn estimators convert their input (documented; a float64
+        # Pipeline feeds float32 models this way).
+        return check_array(type(self).__name__, X, allow_nd=True).astype(self.dtype, copy=False)
 
     def _make_loss(self):
         owner = type(self).__name__
@@ -86,14 +84,32 @@ class _NeuralNet(Estimator):
         self.model_ = model
         self.n_features_in_ = int(np.prod(X.shape[1:]))
         self.input_shape_ = X.shape[1:]
+        self._release_caches()
 
     def _outputs(self, X) -> np.ndarray:
         self._check_fitted()
+        owner = type(self).__name__
         X = self._check_X(X)
         if X.shape[1:] != self.input_shape_:
-            raise ValueError(f"{type(self).__name__}: X has samples of shape {X.shape[1:]}, "
+            # scikit-learn's wording for flat features, then the shapes (images have several axes)
+            features = (f"X has {X.shape[1]} features, but {owner} is expecting {self.n_features_in_} features "
+                        "as input: ") if X.ndim == 2 and len(self.input_shape_) == 1 else ""
+            raise ValueError(f"{owner}: {features}X has samples of shape {X.shape[1:]}, "
                              f"but the network was fitted on {self.input_shape_}")
-        return self.trainer_.predict(X)
+        outputs = self.trainer_.predict(X)
+        self._release_caches()
+        return outputs
+
+    def _release_caches(self) -> None:
+        """Drop what the last forward pass kept for a backward pass that will not come.
+
+        It holds the last batch's activations (memory) and the kernel set it
+        ran with (a module object, which cannot be pickled), so a fitted
+        estimator would otherwise neither pickle nor ``copy.deepcopy`` cleanly.
+        """
+        for module in (*self.model_.modules(), self.trainer_.loss_fn):
+            if getattr(module, "_cache", None) is not None:
+                module._cache = None
 
 
 class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
@@ -165,5 +181,10 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNet):
         return self
 
     def predict(self, X) -> np.ndarray:
-        outputs = self._outputs(X)
+        """The network's outputs, shape (M,) or (M, n_outputs), as float64 (exact for a float32 network).
+
+        float64 like ``predict_proba`` and scikit-learn's regressors, so that
+        metrics and downstream estimators see the precision they expect.
+        """
+        outputs = self._outputs(X).astype(np.float64)
         return outputs[:, 0] if self.single_output_ else outputs
