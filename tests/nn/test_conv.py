@@ -234,8 +234,7 @@ def test_conv2d_rejects_bad_arguments():
         nn.Conv2d(4, 6, 3, groups=4)
     with pytest.raises(ValueError, match="divisible by groups"):
         nn.Conv2d(3, 6, 3, groups=2)
-    with pytest.raises(ValueError, match="'same' needs stride 1"):
-        nn.Conv2d(3, 6, 3, stride=2, padding="same")
+    # padding='same' with a stride is valid: tests/nn/test_same_padding.py
     with pytest.raises(ValueError, match="padding_mode 'mirror'; valid: zeros, reflect, replicate, circular"):
         nn.Conv2d(3, 6, 3, padding_mode="mirror")
     with pytest.raises(ValueError, match="padding must be an int, a pair, 'same' or 'valid'"):

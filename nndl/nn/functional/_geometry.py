@@ -117,24 +117,38 @@ def pad_sources(h: int, w: int, pads, mode: str):
 
 
 # ---------------------------------------------------------------------- convolution arguments
-def resolve_padding(padding, kernel, stride, dilation, owner: str) -> tuple[int, int, int, int]:
+def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """``(before, after)`` padding that gives ``⌈size / stride⌉`` outputs (TensorFlow's ``'SAME'``).
+
+    The notes' output size ``⌊(n + p − f)/s⌋ + 1`` equals ``⌈n/s⌉`` for the
+    smallest total padding ``p = max((⌈n/s⌉ − 1)s + f − n, 0)``, with
+    ``f = d(k − 1) + 1``. Half goes before and the odd pixel after
+    (bottom/right), as TensorFlow; for stride 1 this is ``p = d(k − 1)``,
+    PyTorch's ``'same'``.
+    """
+    out = -(-size // stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def resolve_padding(padding, kernel, stride, dilation, owner: str, in_size=None) -> tuple[int, int, int, int] | None:
     """``(top, bottom, left, right)`` for ``padding`` = int, pair, ``'valid'`` or ``'same'``.
 
-    ``'same'`` (stride 1 only) pads ``d(k − 1)`` in total along each axis,
-    half before and half after; an odd total puts the extra pixel after
-    (bottom/right), as PyTorch does.
+    ``'same'`` pads as :func:`same_padding`: ``H_out = ⌈H / s⌉``. With
+    stride 1 that is ``d(k − 1)`` in total whatever the input; with a larger
+    stride the padding depends on the input size ``in_size = (H, W)``, and
+    without it the argument is only checked and None is returned.
     """
     if isinstance(padding, str):
         if padding == "valid":
             return (0, 0, 0, 0)
         if padding == "same":
-            if stride != (1, 1):
-                raise ValueError(f"{owner}: padding='same' needs stride 1, got stride {stride}")
-            pads = []
-            for k, d in zip(kernel, dilation):
-                total = d * (k - 1)
-                pads += [total // 2, total - total // 2]
-            return tuple(pads)
+            if stride == (1, 1):
+                in_size = (1, 1)  # any size: the total padding d(k − 1) does not depend on it
+            elif in_size is None:
+                return None
+            return (*same_padding(in_size[0], kernel[0], stride[0], dilation[0]),
+                    *same_padding(in_size[1], kernel[1], stride[1], dilation[1]))
         raise ValueError(f"{owner}: padding must be an int, a pair, 'same' or 'valid', got '{padding}'")
     ph, pw = as_pair(padding, "padding", owner, minimum=0)
     return (ph, ph, pw, pw)
@@ -177,7 +191,9 @@ def conv2d_geometry(x_shape, weight_shape, stride, padding, dilation, groups: in
     """All of ``conv2d_forward``'s arguments checked at once; returns the window geometry."""
     stride = as_pair(stride, "stride", owner)
     dilation = as_pair(dilation, "dilation", owner)
-    pads = resolve_padding(padding, tuple(weight_shape[2:]), stride, dilation, owner)
+    if len(x_shape) != 4:
+        raise ValueError(f"{owner}: expected a 4-D input (N, C, H, W), got shape {tuple(x_shape)}")
+    pads = resolve_padding(padding, tuple(weight_shape[2:]), stride, dilation, owner, in_size=tuple(x_shape[2:]))
     check_padding_mode(padding_mode, owner)
     return conv_geometry(x_shape, weight_shape, stride, pads, dilation, groups, owner)
 

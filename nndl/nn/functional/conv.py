@@ -91,8 +91,8 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = 
     bias : ndarray, shape (F,), or None
     stride, dilation : int or pair
     padding : int, pair, 'same' or 'valid'
-        ``'same'`` (stride 1) pads ``d(k − 1)`` in total, the odd pixel at
-        the bottom/right as PyTorch.
+        ``'same'``: ``H_out = ⌈H/s⌉`` with the least padding, the odd pixel
+        at the bottom/right (TensorFlow's rule; PyTorch's for stride 1).
     groups : int
         Channels and filters split into ``groups`` independent convolutions.
     padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}

@@ -39,8 +39,8 @@ class Conv2d(Module):
         ``C`` and the number of filters ``F``; both divisible by ``groups``.
     kernel_size, stride, dilation : int or pair
     padding : int, pair, 'same' or 'valid'
-        ``'same'`` (stride 1) keeps ``H × W``; an odd total padding puts the
-        extra row/column at the bottom/right, as PyTorch.
+        ``'same'`` gives ``H_out = ⌈H/s⌉`` (``H`` itself for stride 1), the
+        odd pixel of padding at the bottom/right, as TensorFlow and PyTorch.
     groups : int
         ``groups = in_channels`` is a depthwise convolution.
     bias : bool
@@ -79,7 +79,11 @@ class Conv2d(Module):
         self._cache = None
 
     def _geometry(self, shape) -> WindowGeometry:
-        return conv_geometry(tuple(shape), self.weight.shape, self.stride, self._pads, self.dilation, self.groups,
+        pads = self._pads
+        if pads is None and len(shape) == 4:  # 'same' with a stride: the padding depends on the input size
+            pads = resolve_padding(self.padding, self.kernel_size, self.stride, self.dilation, self.describe(),
+                                   in_size=tuple(shape[2:]))
+        return conv_geometry(tuple(shape), self.weight.shape, self.stride, pads, self.dilation, self.groups,
                              self.describe())
 
     can_skip_input_grad = True
