@@ -6,6 +6,7 @@ from nndl.models.blocks import Chain
 from nndl.models.cifar_net import CifarNet, cifar_net
 from nndl.models.densenet import DenseLayer, DenseNet, densenet121
 from nndl.models.googlenet import BasicConv2d, GoogLeNet, Inception, InceptionAux, googlenet
+from nndl.models.head import head_names, replace_head
 from nndl.models.lenet import LeNet5, lenet5
 from nndl.models.mlp import ACTIVATIONS, MLP, mlp
 from nndl.models.resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50
@@ -42,5 +43,5 @@ __all__ = [
     "AlexNet", "AlexNetOriginal", "alexnet", "alexnet_original", "Autoencoder", "ConvAutoencoder", "autoencoder",
     "conv_autoencoder", "DenseLayer", "DenseNet", "densenet121", "BasicConv2d", "GoogLeNet",
     "Inception", "InceptionAux", "googlenet", "LeNet5", "lenet5", "BasicBlock", "Bottleneck", "ResNet", "resnet18",
-    "resnet34", "resnet50", "VGG", "vgg11", "vgg13", "vgg16", "vgg19", "ZFNet", "zfnet",
+    "resnet34", "resnet50", "VGG", "vgg11", "vgg13", "vgg16", "vgg19", "ZFNet", "zfnet", "head_names", "replace_head",
 ]

@@ -215,7 +215,7 @@ class _Walk:
             self._fail(frame, str(exc))
         finally:
             self.frames.pop()
-        out = tuple(raw)
+        out = tuple(raw.values()) if isinstance(raw, dict) else tuple(raw)  # named heads: shapes in order
         if frame.calls == 0:  # a leaf: its own facts
             if module is self.root and row is None:
                 frame.row = row = LayerRow(type(module).__name__, type(module).__name__, 0, True, tuple(input_shape),

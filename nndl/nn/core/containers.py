@@ -229,42 +229,72 @@ class Concat(Module):
 
 
 class Parallel(Module):
-    """Several heads on one input, for multi-task learning: ``forward`` returns a tuple.
+    """Several heads on one input, for multi-task learning: a tuple out, or a dict for named heads.
 
-    ``Parallel(h₁, …, h_K)(x) = (h₁(x), …, h_K(x))``. With one loss per head
-    and a total loss ``L = Σ_k λ_k L_k``, ``backward`` takes the tuple
-    ``(λ₁ ∂L₁/∂y₁, …)`` and, since ``x`` feeds every head, returns
+    ``Parallel(h₁, …, h_K)(x) = (h₁(x), …, h_K(x))``;
+    ``Parallel(digit=h₁, parity=h₂)(x) = {'digit': h₁(x), 'parity': h₂(x)}``.
+    With one loss per head and a total loss ``L = Σ_k λ_k L_k``, ``backward``
+    takes the gradients in the same form (``(λ₁ ∂L₁/∂y₁, …)`` or
+    ``{'digit': λ₁ ∂L₁/∂y₁, …}``) and, since ``x`` feeds every head, returns
 
     .. math::
         ∂L/∂x = Σ_k h_k\\text{.backward}(δ_k).
 
-    A head without a loss gets ``None`` (it contributes nothing).
+    A head without a loss gets ``None`` (or, for named heads, may be left
+    out of the dict): it contributes nothing.
 
     Parameters
     ----------
     *heads : Module, or one dict ``{name: Module}``
-        Children named ``'0'``, ``'1'``, ... or by the dict's keys.
+        Children named ``'0'``, ``'1'``, ... (a tuple out) or by the dict's
+        keys (a dict out).
+    **named_heads : Module
+        Heads by name, in this order (a dict out); not together with ``*heads``.
+
+    Shapes
+    ------
+    ``output_shape`` gives one shape per head, in the form of the output
+    (a tuple of shapes, or a dict of them).
     """
 
-    def __init__(self, *heads):
-        items = _named_modules_arg("Parallel", heads)
+    def __init__(self, *heads, **named_heads):
+        if heads and named_heads:
+            raise ValueError("Parallel: give the heads positionally or by name, not both")
+        items = _named_modules_arg("Parallel", (named_heads,) if named_heads else heads)
         super().__init__(items[0][1].dtype)
+        self.returns_dict = bool(named_heads) or (len(heads) == 1 and isinstance(heads[0], dict))
         for name, module in items:
             self.add_module(name, module)
         self._cache = None
 
     def forward(self, x):
-        outs = tuple(head(x) for head in self._modules.values())
+        if self.returns_dict:
+            outs = {name: head(x) for name, head in self._modules.items()}
+        else:
+            outs = tuple(head(x) for head in self._modules.values())
         self._cache = (x.shape, x.dtype)
         return outs
 
+    def _gradients_per_head(self, douts) -> list:
+        """``douts`` as a list in head order (None for a head without loss), checked against the heads."""
+        names = list(self._modules)
+        if self.returns_dict and isinstance(douts, dict):
+            unknown = [k for k in douts if k not in self._modules]
+            if unknown:
+                raise ValueError(f"Parallel: backward got gradients for unknown heads {unknown}; "
+                                 f"the heads are {names}")
+            return [douts.get(name) for name in names]
+        if isinstance(douts, (tuple, list)) and len(douts) == len(names):
+            return list(douts)
+        got = f"{type(douts).__name__} of length {len(douts)}" if isinstance(douts, (tuple, list, dict)) \
+            else type(douts).__name__
+        expected = f"a dict keyed by {names} or a tuple" if self.returns_dict else "a tuple"
+        raise ValueError(f"Parallel: backward expects {expected} of {len(names)} gradients "
+                         f"(one per head, None for a head without loss), got {got}")
+
     def backward(self, douts):
         input_shape, input_dtype = self._saved()
-        if not isinstance(douts, (tuple, list)) or len(douts) != len(self._modules):
-            got = f"{type(douts).__name__} of length {len(douts)}" if isinstance(douts, (tuple, list)) \
-                else type(douts).__name__
-            raise ValueError(f"Parallel: backward expects a tuple of {len(self._modules)} gradients "
-                             f"(one per head, None for a head without loss), got {got}")
+        douts = self._gradients_per_head(douts)
         dx = sum_gradients(backward(head, dout) for head, dout in zip(self._modules.values(), douts)
                             if dout is not None)
         if dx is None:
@@ -272,10 +302,13 @@ class Parallel(Module):
         return dx
 
     def output_shape(self, input_shape):
-        return tuple(tuple(output_shape(head, input_shape)) for head in self._modules.values())
+        shapes = {name: tuple(output_shape(head, input_shape)) for name, head in self._modules.items()}
+        return shapes if self.returns_dict else tuple(shapes.values())
 
     def __len__(self) -> int:
         return len(self._modules)
 
-    def __getitem__(self, index: int) -> Module:
+    def __getitem__(self, index: int | str) -> Module:
+        if isinstance(index, str):
+            return self._modules[index]
         return list(self._modules.values())[index]

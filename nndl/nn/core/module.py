@@ -252,6 +252,38 @@ class Module(metaclass=ModuleType):
             param.requires_grad = bool(requires_grad)
         return self
 
+    def freeze(self, *prefixes: str) -> Module:
+        """Stop training every parameter, or those under the given dotted-name prefixes; return ``self``.
+
+        ``model.freeze()`` freezes all; ``model.freeze("features", "layer1.0")``
+        those named ``features.…`` or ``layer1.0.…`` (a prefix matches whole
+        name components; one that matches nothing is an error, not a no-op).
+        A frozen parameter keeps ``.grad = None`` and optimizers skip it.
+        The transfer-learning recipe: ``model.freeze()``, replace the head
+        (:func:`nndl.models.replace_head`, new and trainable), train; then
+        optionally ``model.unfreeze()`` and fine-tune with a lower rate.
+        """
+        for _, param in self._matching_parameters(prefixes, "freeze"):
+            param.requires_grad = False
+            param.grad = None
+        return self
+
+    def unfreeze(self, *prefixes: str) -> Module:
+        """Train again every parameter, or those under the given dotted-name prefixes (see :meth:`freeze`)."""
+        for _, param in self._matching_parameters(prefixes, "unfreeze"):
+            param.requires_grad = True
+        return self
+
+    def _matching_parameters(self, prefixes, where: str) -> list[tuple[str, Parameter]]:
+        named = list(self.named_parameters())
+        if not prefixes:
+            return named
+        for prefix in prefixes:
+            if not isinstance(prefix, str) or not any(n == prefix or n.startswith(prefix + ".") for n, _ in named):
+                raise ValueError(f"{type(self).__name__}.{where}: no parameter is named {prefix!r} or starts "
+                                 f"with '{prefix}.'; names look like {', '.join(n for n, _ in named[:4])}")
+        return [(n, p) for n, p in named if any(n == q or n.startswith(q + ".") for q in prefixes)]
+
     def to(self, dtype=None, memory_format: str | None = None) -> Module:
         """Convert parameters, gradients and float buffers to ``dtype`` in place; return ``self``.
 
