@@ -4,6 +4,14 @@ Classification metrics take ``(y_true, scores)``: integer labels ``(N,)`` and
 either class scores ``(N, C)`` (the prediction is the arg-max; logits,
 probabilities and log-probabilities all work) or predicted labels ``(N,)``.
 For a single output column ``(N, 1)`` the prediction is ``score > threshold``.
+
+Multi-label classification (several labels may be on for one sample: sigmoid
+outputs trained with ``BCEWithLogitsLoss``) has multi-hot targets ``(N, L)``
+and scores ``(N, L)``; label ``l`` is predicted on where ``score > threshold``
+(0 for logits, 0.5 for probabilities). :func:`hamming_loss`,
+:func:`subset_accuracy` and :func:`per_label_f1` score it as scikit-learn
+does; :func:`accuracy` on multi-hot targets is the subset accuracy (never an
+arg-max), and the single-label metrics refuse them.
 """
 
 from __future__ import annotations
@@ -27,8 +35,24 @@ def predicted_labels(scores: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     raise ValueError(f"metrics: expected scores of shape (N, C) or labels (N,), got {scores.shape}")
 
 
+def is_multi_hot(y_true, scores) -> bool:
+    """True for multi-label targets: ``(N, L)`` zeros and ones, shaped as the scores, some row not one-hot.
+
+    One-hot rows (exactly one 1) and probability rows are single-label
+    targets; their class is the arg-max.
+    """
+    y_true, scores = np.asarray(y_true), np.asarray(scores)
+    if y_true.ndim != 2 or y_true.shape[1] < 2 or y_true.shape != scores.shape:
+        return False
+    binary = np.all((y_true == 0) | (y_true == 1))
+    return bool(binary and np.any(np.sum(y_true, axis=1) != 1))
+
+
 def _labels(y_true, scores, threshold=0.5):
     y_true = np.asarray(y_true)
+    if is_multi_hot(y_true, scores):
+        raise ValueError("metrics: multi-hot targets (several labels per sample) have no single class; use "
+                         "accuracy (subset accuracy), subset_accuracy, hamming_loss or per_label_f1")
     if y_true.ndim == 2 and y_true.shape[1] > 1:  # one-hot or probability targets
         y_true = np.argmax(y_true, axis=1)
     y_true = y_true.reshape(-1)
@@ -39,7 +63,14 @@ def _labels(y_true, scores, threshold=0.5):
 
 
 def accuracy(y_true, scores, threshold: float = 0.5) -> float:
-    """Fraction of samples whose predicted class equals the label."""
+    """Fraction of samples whose predicted class equals the label.
+
+    On multi-hot targets (:func:`is_multi_hot`) the fraction of samples whose
+    whole label set is predicted exactly (:func:`subset_accuracy`, which is
+    scikit-learn's ``accuracy_score`` on multi-label data).
+    """
+    if is_multi_hot(y_true, scores):
+        return subset_accuracy(y_true, scores, threshold)
     y_true, y_pred = _labels(y_true, scores, threshold)
     return float(np.mean(y_true == y_pred)) if y_true.size else 0.0
 
@@ -117,6 +148,47 @@ def f1_score(y_true, scores) -> float:
     return float(np.mean(_safe_divide(2 * tp, predicted + actual)[present]))
 
 
+# ---------------------------------------------------------------------- multi-label
+def _multi_label(y_true, scores, threshold, where: str):
+    """Targets and predictions as (N, L) booleans; float scores are thresholded, 0/1 or bool scores taken as given."""
+    y_true, scores = np.asarray(y_true), np.asarray(scores)
+    if y_true.ndim != 2 or y_true.shape != scores.shape:
+        raise ValueError(f"{where}: expected multi-hot targets and scores of the same shape (N, L), got "
+                         f"{y_true.shape} and {scores.shape}")
+    if not np.all((y_true == 0) | (y_true == 1)):
+        raise ValueError(f"{where}: multi-hot targets must be 0 or 1")
+    predicted = scores > threshold if scores.dtype.kind == "f" else scores.astype(bool)
+    return y_true.astype(bool), predicted
+
+
+def hamming_loss(y_true, scores, threshold: float = 0.5) -> float:
+    """Fraction of the ``N · L`` label decisions that are wrong: ``mean(ŷ_nl ≠ y_nl)``."""
+    y_true, y_pred = _multi_label(y_true, scores, threshold, "hamming_loss")
+    return float(np.mean(y_true != y_pred)) if y_true.size else 0.0
+
+
+def subset_accuracy(y_true, scores, threshold: float = 0.5) -> float:
+    """Fraction of samples whose predicted label set equals the true one exactly (the strictest score)."""
+    y_true, y_pred = _multi_label(y_true, scores, threshold, "subset_accuracy")
+    return float(np.mean(np.all(y_true == y_pred, axis=1))) if len(y_true) else 0.0
+
+
+def per_label_f1(y_true, scores, threshold: float = 0.5) -> np.ndarray:
+    """F1 of each label as its own binary problem, shape ``(L,)``: ``2 TP_l / (2 TP_l + FP_l + FN_l)``.
+
+    0 where a label is neither present nor predicted (scikit-learn's
+    ``f1_score(average=None, zero_division=0)``).
+    """
+    y_true, y_pred = _multi_label(y_true, scores, threshold, "per_label_f1")
+    tp = np.sum(y_true & y_pred, axis=0).astype(np.float64)
+    return _safe_divide(2 * tp, (np.sum(y_true, axis=0) + np.sum(y_pred, axis=0)).astype(np.float64))
+
+
+def macro_label_f1(y_true, scores, threshold: float = 0.5) -> float:
+    """Mean of :func:`per_label_f1` over the labels (scikit-learn's ``average='macro'``)."""
+    return float(np.mean(per_label_f1(y_true, scores, threshold)))
+
+
 def mean_squared_error(y_true, y_pred) -> float:
     """Mean of (y − ŷ)² over all elements."""
     y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
@@ -157,6 +229,9 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "mse": mean_squared_error,
     "mae": mean_absolute_error,
     "r2": r2_score,
+    "hamming_loss": hamming_loss,
+    "subset_accuracy": subset_accuracy,
+    "label_f1": macro_label_f1,
 }
 """Metric names the Trainer accepts; a ``(name, callable(y_true, scores))`` pair adds another."""
 
