@@ -1,17 +1,22 @@
 """Data sets and file formats, mini-batch loading, splits, scaling and augmentation.
 
-Nothing here downloads: the readers open files the user already has (MNIST
-IDX, CIFAR-10 binary or Python version, CSV, NPZ); ``load_digits`` uses the
-copy bundled with scikit-learn (imported only when called).
+The readers open files the user already has (MNIST IDX, CIFAR-10 binary or
+Python version, CIFAR-100, CSV, NPZ). ``load_mnist``, ``load_fashion_mnist``,
+``load_cifar10`` and ``load_cifar100`` fetch their data set on request
+(``download=True``) from its published mirrors into a cache folder
+(``NNDL_DATA``, else ``~/.cache/nndl``), verifying every file's MD5 checksum
+before use; nothing is ever fetched otherwise. ``load_digits`` uses the copy
+bundled with scikit-learn (imported only when called).
 """
 
 from nndl.data.augmentation import Compose, GaussianNoise, RandomCrop, RandomHorizontalFlip
 from nndl.data.class_weight import compute_class_weight
-from nndl.data.cifar import (CIFAR10_CLASSES, load_cifar10, read_cifar_binary_batch,
+from nndl.data.cifar import (CIFAR10_CLASSES, load_cifar10, load_cifar100, read_cifar_binary_batch,
                              read_cifar_python_batch)
 from nndl.data.digits import load_digits
 from nndl.data.errors import DataFormatError
-from nndl.data.idx import load_mnist, read_idx, write_idx
+from nndl.data.download import DataSource, DownloadError, RemoteFile, data_home
+from nndl.data.idx import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist, read_idx, write_idx
 from nndl.data.loader import DataLoader
 from nndl.data.preprocessing import MinMaxScaler, StandardScaler, one_hot
 from nndl.data.safe_pickle import RestrictedUnpickler, safe_load_pickle

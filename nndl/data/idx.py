@@ -1,4 +1,4 @@
-"""The IDX format of MNIST and Fashion-MNIST, read from files the user already has.
+"""The IDX format of MNIST and Fashion-MNIST, and their loaders (downloading on request).
 
 An IDX file is a big-endian header followed by the raw array:
 
@@ -27,6 +27,8 @@ import zlib
 
 import numpy as np
 
+from nndl.data import sources
+from nndl.data.download import fetch
 from nndl.data.errors import DataFormatError
 from nndl.data.limits import check_limit
 
@@ -180,7 +182,12 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None 
         file.write(gzip.compress(payload) if compress else payload)
 
 
-def _find_mnist_file(directory: str | os.PathLike, prefix: str, part: str) -> str:
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+                         "Bag", "Ankle boot")
+
+
+def _find_mnist_file(directory: str | os.PathLike, prefix: str, part: str, loader: str = "load_mnist",
+                     hint: str = "") -> str:
     """The first existing spelling of e.g. ``train-images-idx3-ubyte[.gz]`` in ``directory``."""
     stem = {"images": "images-idx3-ubyte", "labels": "labels-idx1-ubyte"}[part]
     dotted = stem.replace("-idx", ".idx", 1)
@@ -189,40 +196,91 @@ def _find_mnist_file(directory: str | os.PathLike, prefix: str, part: str) -> st
         candidate = os.path.join(directory, name)
         if os.path.isfile(candidate):
             return candidate
-    raise FileNotFoundError(f"load_mnist: none of {', '.join(names)} found in {os.fspath(directory)}")
+    raise FileNotFoundError(f"{loader}: none of {', '.join(names)} found in {os.fspath(directory)}{hint}")
 
 
-def load_mnist(directory: str | os.PathLike, kind: str = "train", num_classes: int = 10,
-               dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
-    """Load MNIST or Fashion-MNIST from IDX files in ``directory``.
+def load_mnist(directory: str | os.PathLike | None = None, kind: str = "train", num_classes: int = 10,
+               dtype=np.float32, *, train: bool | None = None, download: bool = False, source=None,
+               root: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Load MNIST from IDX files in ``directory``, downloading them first if asked.
 
     Parameters
     ----------
-    directory : str or PathLike
+    directory : str or PathLike, optional
         Folder holding ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
         ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte`` (each optionally
-        ``.gz``, or with ``.idx`` in place of ``-idx``).
+        ``.gz``, or with ``.idx`` in place of ``-idx``). Default: the ``mnist``
+        folder of the cache (``$NNDL_DATA``, else ``~/.cache/nndl``; see
+        :func:`nndl.data.download.data_home`).
     kind : {'train', 'test'}
         Which split to read.
     num_classes : int
         Labels must lie in ``[0, num_classes)``.
     dtype : float32 or float64
         Floating type of the images.
+    train : bool, optional
+        torchvision's spelling of ``kind``: True for 'train', False for 'test'.
+    download : bool
+        Fetch the split's two ``.gz`` files into ``directory`` unless they are
+        already there, and verify their size and MD5 checksum before reading
+        (also on later calls). Without it nothing is fetched.
+    source : DataSource, optional
+        Mirrors and checksums (default :data:`nndl.data.sources.MNIST`).
+    root : str or PathLike, optional
+        torchvision's name for ``directory``.
 
     Returns
     -------
     images : ndarray, shape (N, 1, rows, cols)
         Pixels divided by 255, in [0, 1] (``rows = cols = 28`` for MNIST).
     labels : ndarray of int64, shape (N,)
+
+    Raises
+    ------
+    FileNotFoundError
+        Files missing and ``download`` False (the message says how to get them).
+    DownloadError
+        No mirror delivered the file with its published checksum.
+    DataFormatError
+        A file is not valid IDX or does not hold MNIST-shaped data.
     """
+    return _load_idx_pair("load_mnist", sources.MNIST if source is None else source, "mnist", directory, root,
+                          kind, train, download, num_classes, dtype)
+
+
+def load_fashion_mnist(directory: str | os.PathLike | None = None, kind: str = "train", dtype=np.float32, *,
+                       train: bool | None = None, download: bool = False, source=None,
+                       root: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Load Fashion-MNIST (same IDX files and shapes as MNIST; classes in ``FASHION_MNIST_CLASSES``).
+
+    Arguments as in :func:`load_mnist`; the cache folder is ``fashion_mnist``
+    and the default source :data:`nndl.data.sources.FASHION_MNIST`.
+    """
+    return _load_idx_pair("load_fashion_mnist", sources.FASHION_MNIST if source is None else source,
+                          "fashion_mnist", directory, root, kind, train, download, 10, dtype)
+
+
+def _load_idx_pair(loader, source, name, directory, root, kind, train, download, num_classes, dtype):
+    kind = sources.split_kind(loader, kind, train)
     if kind not in MNIST_PREFIXES:
-        raise ValueError(f"load_mnist: unknown kind '{kind}'; valid: {', '.join(MNIST_PREFIXES)}")
+        raise ValueError(f"{loader}: unknown kind '{kind}'; valid: {', '.join(MNIST_PREFIXES)}")
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
-        raise TypeError(f"load_mnist: dtype must be float32 or float64, got {dtype}")
+        raise TypeError(f"{loader}: dtype must be float32 or float64, got {dtype}")
+    folder = sources.dataset_folder(directory, root, name, loader)
     prefix = MNIST_PREFIXES[kind]
-    images_path = _find_mnist_file(directory, prefix, "images")
-    labels_path = _find_mnist_file(directory, prefix, "labels")
+    if download:
+        wanted = [f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"]
+        paths = fetch(source, folder, wanted)
+        images_path, labels_path = paths[wanted[0]], paths[wanted[1]]
+    else:
+        hint = sources.not_found_hint(source, folder)
+        images_path = _find_mnist_file(folder, prefix, "images", loader, hint)
+        labels_path = _find_mnist_file(folder, prefix, "labels", loader, hint)
+    return _read_mnist_pair(images_path, labels_path, num_classes, dtype)
+
+
+def _read_mnist_pair(images_path, labels_path, num_classes, dtype):
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.dtype != np.uint8 or images.ndim != 3:
         raise DataFormatError(images_path, f"expected uint8 images of shape (N, rows, cols), got {images.dtype} "
