@@ -9,6 +9,8 @@ before use; nothing is ever fetched otherwise. ``load_digits`` uses the copy
 bundled with scikit-learn (imported only when called).
 """
 
+from nndl.data.augment_geometric import RandomRotation, RandomScale, RandomTranslation, affine_transform
+from nndl.data.augment_photometric import Cutout, GaussianBlur, PCAColorJitter, RandomBrightness, RandomContrast
 from nndl.data.augmentation import Compose, GaussianNoise, RandomCrop, RandomHorizontalFlip
 from nndl.data.class_weight import compute_class_weight
 from nndl.data.cifar import (CIFAR10_CLASSES, load_cifar10, load_cifar100, read_cifar_binary_batch,
@@ -26,9 +28,10 @@ from nndl.data.npz import load_npz
 from nndl.data.tabular import load_csv
 
 __all__ = [
-    "CIFAR10_CLASSES", "Compose", "DataFormatError", "DataLoader", "GaussianNoise", "KFold", "MinMaxScaler",
-    "RandomCrop", "RandomHorizontalFlip", "RestrictedUnpickler", "StandardScaler", "StratifiedKFold",
-    "bootstrap_sample", "compute_class_weight", "kernels", "load_cifar10", "load_csv", "load_digits", "load_mnist",
-    "load_npz", "one_hot", "read_cifar_binary_batch", "read_cifar_python_batch", "read_idx", "safe_load_pickle",
-    "train_test_split", "train_val_test_split", "write_idx",
+    "CIFAR10_CLASSES", "Compose", "Cutout", "DataFormatError", "DataLoader", "GaussianBlur", "GaussianNoise", "KFold",
+    "MinMaxScaler", "PCAColorJitter", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomHorizontalFlip",
+    "RandomRotation", "RandomScale", "RandomTranslation", "RestrictedUnpickler", "StandardScaler", "StratifiedKFold",
+    "affine_transform", "bootstrap_sample", "compute_class_weight", "kernels", "load_cifar10", "load_csv",
+    "load_digits", "load_mnist", "load_npz", "one_hot", "read_cifar_binary_batch", "read_cifar_python_batch",
+    "read_idx", "safe_load_pickle", "train_test_split", "train_val_test_split", "write_idx",
 ]

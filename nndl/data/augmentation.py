@@ -6,6 +6,12 @@ at once (one random draw per image, no Python loop over images), never
 modifies its input, keeps the input's dtype, and takes its randomness from
 the ``rng`` it is called with, so ``DataLoader(x, y, transform=..., rng=seed)``
 is reproducible. Apply augmentation to training batches only.
+
+This file holds flips, crops, input noise and :class:`Compose`; rotation,
+scale and translation are in :mod:`nndl.data.augment_geometric`; brightness,
+contrast, blur, cutout and PCA colour jitter in
+:mod:`nndl.data.augment_photometric`. Noise injected into hidden units is a
+layer, ``nn.GaussianNoise``.
 """
 
 from __future__ import annotations
