@@ -31,6 +31,7 @@ from nndl.nn.losses.hinge import MulticlassHingeLoss
 from nndl.nn.losses.regression import L1Loss, MSELoss
 from nndl.nn.losses.softmax_cross_entropy import NLLLoss, SoftmaxCrossEntropy
 from nndl.nn.layers.maxout import Maxout
+from nndl.nn.layers.noise import GaussianNoise
 from nndl.nn.core.hooks import RemovableHandle, backward, backward_parameters
 from nndl.nn.core.shapes import output_shape
 from nndl.nn.core.module import Module, StateDictError
@@ -53,7 +54,7 @@ from nndl.nn.layers.unpool import MaxUnpool2d, Upsample
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "ConfigError", "RemovableHandle", "backward", "output_shape", "from_config", "to_config",
     "kernel_set_name", "set_kernels", "use_kernels", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss", "Concat",
-    "Conv2d", "ConvTranspose2d", "Dropout", "Dropout2d", "ElasticNetPenalty", "ELU", "Flatten", "GlobalAvgPool2d",
+    "Conv2d", "ConvTranspose2d", "Dropout", "Dropout2d", "ElasticNetPenalty", "ELU", "Flatten", "GaussianNoise", "GlobalAvgPool2d",
     "Identity", "L1Loss", "L1Penalty", "L2Penalty", "LayerNorm", "LeakyReLU", "Linear", "LocalResponseNorm",
     "LogSoftmax", "Loss", "Maxout", "MaxPool2d", "MaxUnpool2d", "Module", "MSELoss", "MulticlassHingeLoss",
     "NLLLoss", "Parallel", "Parameter", "Penalty", "PReLU", "ReLU", "Residual", "Sequential", "Sigmoid", "Softmax",

@@ -246,6 +246,7 @@ LAYERS = [
       mode_dependent=True, random=True),
     E("Dropout2d", lambda: nn.Dropout2d(0.5, rng=0), (3, 4, 3, 3), lambda: tnn.Dropout2d(0.5),
       mode_dependent=True, random=True),
+    E("GaussianNoise", lambda: nn.GaussianNoise(0.3, rng=0), (4, 6), None, mode_dependent=True, random=True),
     # ---- shape
     E("Flatten", lambda: nn.Flatten(), (2, 3, 4, 2), lambda: tnn.Flatten()),
     E("Flatten[1..2]", lambda: nn.Flatten(1, 2), (2, 3, 4, 2), lambda: tnn.Flatten(1, 2)),

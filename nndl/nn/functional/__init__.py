@@ -11,20 +11,21 @@ every module computes with inside ``nndl.nn.use_kernels("reference")``.
 
 import sys
 
-from nndl.nn.functional import (activations, conv, cross_entropy, dropout, linear, losses, normalization, pooling,
-                                softmax_kernels)
+from nndl.nn.functional import (activations, conv, cross_entropy, dropout, linear, losses, noise, normalization,
+                                pooling, softmax_kernels)
 from nndl.nn.functional.activations import *  # noqa: F401,F403  (each submodule lists its pairs in __all__)
 from nndl.nn.functional.conv import *  # noqa: F401,F403
 from nndl.nn.functional.cross_entropy import *  # noqa: F401,F403
 from nndl.nn.functional.dropout import *  # noqa: F401,F403
 from nndl.nn.functional.linear import *  # noqa: F401,F403
 from nndl.nn.functional.losses import *  # noqa: F401,F403
+from nndl.nn.functional.noise import *  # noqa: F401,F403
 from nndl.nn.functional.normalization import *  # noqa: F401,F403
 from nndl.nn.functional.pooling import *  # noqa: F401,F403
 from nndl.nn.functional.softmax_kernels import *  # noqa: F401,F403
 
 __all__ = [*activations.__all__, *conv.__all__, *cross_entropy.__all__, *dropout.__all__, *linear.__all__,
-           *losses.__all__, *normalization.__all__, *pooling.__all__, *softmax_kernels.__all__]
+           *losses.__all__, *noise.__all__, *normalization.__all__, *pooling.__all__, *softmax_kernels.__all__]
 
 
 def __deepcopy__(memo):
