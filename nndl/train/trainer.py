@@ -14,6 +14,7 @@ from nndl.random import as_generator
 from nndl.train.callback import Callback, CallbackList, History
 from nndl.train.input_range import InputStatistics, check_inputs
 from nndl.train.metrics import default_metrics, resolve_metric
+from nndl.train.multi_output import MultiOutputLoss, concatenate_outputs, pack_targets
 from nndl.train.progress import ProgressBar
 
 
@@ -43,9 +44,14 @@ class Trainer:
     Parameters
     ----------
     model : Module
-    loss_fn : Loss
+    loss_fn : Loss, or a dict ``{head: Loss}`` (a tuple in head order) for a model with several outputs
+        With several losses (multi-task learning, :mod:`nndl.train.multi_output`)
+        the model returns a dict (``nn.Parallel(digit=..., parity=...)``) or
+        a tuple, ``y`` is a dict (or tuple) of targets keyed the same way, the
+        trained loss is ``Σ_k λ_k L_k`` and the History holds ``loss`` (that
+        total), ``<head>_loss`` and ``<head>_<metric>`` (and ``val_`` ones).
     optimizer : Optimizer
-    metrics : sequence or ``'auto'``
+    metrics : sequence or ``'auto'`` (a dict ``{head: [metric, ...]}`` with several losses)
         Names from ``nndl.train.metrics.METRICS`` (``'accuracy'``, ``'f1'``,
         ``'r2'``...), ``(name, fn)`` pairs or functions ``fn(y_true, scores)``.
         ``'auto'`` (default) follows the loss
@@ -68,21 +74,29 @@ class Trainer:
         trained; ``fit`` records the training inputs' statistics as
         ``model.input_statistics`` (kept by ``nndl.io.save``). See
         :mod:`nndl.train.input_range` for the exact rules.
+    loss_weights : dict ``{head: λ}`` or a sequence, optional
+        The weight ``λ_k`` of each head's loss (default 1) with several losses.
     """
 
     def __init__(self, model: Module, loss_fn, optimizer, metrics="auto", callbacks=(), regularizer=None,
-                 clip_grad_norm: float | None = None, warn_input_range: bool = True):
+                 clip_grad_norm: float | None = None, warn_input_range: bool = True, loss_weights=None):
         if not isinstance(model, Module):
             raise TypeError(f"Trainer: model must be an nndl Module, got {type(model).__name__}")
         if getattr(loss_fn, "reduction", None) == "none":
             raise ValueError(f"Trainer: the loss must reduce to one number (reduction 'mean' or 'sum'); "
                              f"{loss_fn.describe()} returns per-sample losses")
         self.model = model
-        self.loss_fn = loss_fn
         self.optimizer = optimizer
-        if isinstance(metrics, str) and metrics == "auto":
-            metrics = default_metrics(loss_fn)
-        self.metrics = [resolve_metric(m) for m in metrics]
+        if isinstance(loss_fn, (dict, tuple, list)):
+            loss_fn = MultiOutputLoss(loss_fn, loss_weights)
+            self.metrics = loss_fn.head_metrics(metrics, resolve_metric, default_metrics, _binary_threshold)
+        else:
+            if loss_weights is not None:
+                raise ValueError("Trainer: loss_weights needs one loss per head (loss_fn as a dict or tuple)")
+            if isinstance(metrics, str) and metrics == "auto":
+                metrics = default_metrics(loss_fn)
+            self.metrics = [resolve_metric(m) for m in metrics]
+        self.loss_fn = loss_fn
         self.warn_input_range = bool(warn_input_range)
         self.callbacks = list(callbacks)
         self.regularizer = regularizer
@@ -163,9 +177,12 @@ class Trainer:
         self.model.train()
         total_loss, count = 0.0, 0
         scores_seen, targets_seen = [], []
+        head_totals = {}
         for batch, (xb, yb) in enumerate(loader):
             scores = self.model(xb)
             loss = self._loss(scores, yb, epoch, batch, history)
+            for name, value in self._head_losses().items():
+                head_totals[name] = head_totals.get(name, 0.0) + value * len(xb)
             self.optimizer.zero_grad()
             backward_parameters(self.model, self.loss_fn.backward())  # ∂L/∂x of the data is not needed
             if self.regularizer is not None:
@@ -183,8 +200,9 @@ class Trainer:
                 targets_seen.append(yb)
             hooks.on_batch_end(batch, {"loss": loss, "size": len(xb)})
         logs = {"loss": total_loss / max(count, 1)}
+        logs.update({name: total / max(count, 1) for name, total in head_totals.items()})
         if self.metrics and scores_seen:
-            logs.update(self._metrics(np.concatenate(targets_seen), np.concatenate(scores_seen)))
+            logs.update(self._metrics(np.concatenate(targets_seen), concatenate_outputs(scores_seen)))
         return logs
 
     def _loss(self, scores, target, epoch, batch, history) -> float:
@@ -203,7 +221,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ evaluation
     def predict(self, x, batch_size: int = 256) -> np.ndarray:
-        """The model's outputs for ``x`` in evaluation mode, computed batch by batch.
+        """The model's outputs for ``x`` in evaluation mode, computed batch by batch (a dict for named heads).
 
         Warns once when ``x`` is far outside the range of the training inputs
         (``model.input_statistics``; see ``warn_input_range``).
@@ -216,7 +234,7 @@ class Trainer:
     def _predict(self, x, batch_size: int) -> np.ndarray:
         self.model.eval()
         outputs = [self.model(x[start:start + batch_size]) for start in range(0, len(x), batch_size)]
-        return np.concatenate(outputs) if outputs else np.empty((0,), dtype=self.model.dtype)
+        return concatenate_outputs(outputs) if outputs else np.empty((0,), dtype=self.model.dtype)
 
     def evaluate(self, x, y, batch_size: int = 256) -> dict:
         """``{'loss': ..., metric: ...}`` of the model on ``(x, y)`` in evaluation mode."""
@@ -227,8 +245,15 @@ class Trainer:
     def _evaluate(self, x, y, batch_size: int = 256) -> dict:
         scores = self._predict(x, batch_size)
         result = {"loss": float(self.loss_fn(scores, y))}
+        result.update(self._head_losses())
         result.update(self._metrics(y, scores))
         return result
+
+    def _head_losses(self) -> dict:
+        """``{'<head>_loss': L_k}`` of the last loss computed, with one loss per head (Keras's keys)."""
+        if not isinstance(self.loss_fn, MultiOutputLoss):
+            return {}
+        return {f"{name}_loss": value for name, value in self.loss_fn.values.items()}
 
     # ------------------------------------------------------------------ input range
     def _check_trained_range(self, x, where: str) -> None:
@@ -273,6 +298,7 @@ class Trainer:
 
     @staticmethod
     def _check_xy(x, y, where):
+        y = pack_targets(y, where)  # several heads' targets: one structured array (nndl.train.multi_output)
         for name, value in (("x", x), ("y", y)):
             if not isinstance(value, np.ndarray):
                 raise TypeError(f"Trainer.{where}: {name} must be a numpy array, got {type(value).__name__}")
