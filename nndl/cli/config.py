@@ -3,7 +3,8 @@
 A configuration has five tables; every key is checked and an unknown one is
 an error that lists the valid keys::
 
-    [data]       name = "digits" | "mnist" | "fashion_mnist" | "cifar10" | "npz" | "csv", path, test_size, ...
+    [data]       name = "digits" | "mnist" | "fashion_mnist" | "cifar10" | "cifar100" | "npz" | "csv", path,
+                 download (fetch mnist, fashion_mnist, cifar10 or cifar100 into path, or the cache), test_size, ...
     [model]      name = a key of MODELS, then that builder's arguments
     [optimizer]  name = a key of OPTIMIZERS, then that optimizer's arguments (lr, momentum, ...)
     [schedule]   name = a key of SCHEDULES (or absent), then its arguments
@@ -30,7 +31,8 @@ class ConfigKeyError(ValueError):
 
 
 DEFAULTS = {
-    "data": {"name": "digits", "path": None, "test_size": 0.2, "x_key": "x", "y_key": "y", "target_column": -1},
+    "data": {"name": "digits", "path": None, "download": False, "test_size": 0.2, "x_key": "x", "y_key": "y",
+             "target_column": -1},
     "model": {"name": "small_cnn", "width": 32, "dropout": 0.3},
     "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4},
     "schedule": {"name": None},
@@ -43,7 +45,8 @@ FIXED_KEYS = {section: set(values) for section, values in DEFAULTS.items() if se
 
 _INT, _REAL, _TEXT = "an integer", "a number", "a string"
 FIXED_TYPES = {
-    "data": {"name": (_TEXT,), "path": (_TEXT, None), "test_size": (_REAL, 0.0, 1.0), "x_key": (_TEXT,),
+    "data": {"name": (_TEXT,), "path": (_TEXT, None), "download": ("a boolean",), "test_size": (_REAL, 0.0, 1.0),
+             "x_key": (_TEXT,),
              "y_key": (_TEXT,), "target_column": (_INT, _TEXT)},
     "training": {"epochs": (_INT, 0), "batch_size": (_INT, 1), "seed": (_INT, 0), "validation_split": (_REAL, 0.0, 1.0),
                  "early_stopping": (_INT, 0), "clip_grad_norm": (_REAL, None), "l2": (_REAL, 0.0),

@@ -18,7 +18,9 @@ def _split(x, y, test_size, seed):
 
 def _need_path(name, path):
     if not path:
-        raise ValueError(f"[data] name = '{name}' needs path = the directory or file to read")
+        fetchable = name in ("mnist", "fashion_mnist", "cifar10", "cifar100")
+        raise ValueError(f"[data] name = '{name}' needs path = the directory or file to read"
+                         + (" (or download = true)" if fetchable else ""))
     return path
 
 
@@ -28,16 +30,21 @@ def digits(cfg, seed):
     return _split(x, y, cfg["test_size"], seed)
 
 
-def mnist(cfg, seed):
-    """MNIST IDX files (optionally .gz) in ``path``, with their own test set."""
-    path = _need_path("mnist", cfg["path"])
-    return (*data.load_mnist(path, kind="train"), *data.load_mnist(path, kind="test"))
+def _published(name, loader):
+    """A published data set's train and test splits: from ``path``, fetched there (or to the cache) with download."""
+    def load(cfg, seed):
+        path = cfg["path"] if cfg["download"] else _need_path(name, cfg["path"])
+        return (*loader(path, kind="train", download=cfg["download"]),
+                *loader(path, kind="test", download=cfg["download"]))
+    load.__doc__ = (f"{loader.__name__}: the files in ``path`` with their own test set; ``download = true`` "
+                    "fetches them (into ``path``, or the cache without one), checksums verified.")
+    return load
 
 
-def cifar10(cfg, seed):
-    """CIFAR-10 (binary or Python version) in ``path``, with its own test set."""
-    path = _need_path("cifar10", cfg["path"])
-    return (*data.load_cifar10(path, kind="train"), *data.load_cifar10(path, kind="test"))
+mnist = _published("mnist", data.load_mnist)
+fashion_mnist = _published("fashion_mnist", data.load_fashion_mnist)
+cifar10 = _published("cifar10", data.load_cifar10)
+cifar100 = _published("cifar100", data.load_cifar100)
 
 
 def npz(cfg, seed):
@@ -54,7 +61,8 @@ def csv(cfg, seed):
     return _split(x, y.astype(np.int64), cfg["test_size"], seed)
 
 
-DATASETS = {"digits": digits, "mnist": mnist, "fashion_mnist": mnist, "cifar10": cifar10, "npz": npz, "csv": csv}
+DATASETS = {"digits": digits, "mnist": mnist, "fashion_mnist": fashion_mnist, "cifar10": cifar10,
+            "cifar100": cifar100, "npz": npz, "csv": csv}
 
 
 # ---------------------------------------------------------------------- models

@@ -159,10 +159,12 @@ def load_cifar10(directory: str | os.PathLike | None = None, kind: str = "train"
     train : bool, optional
         torchvision's spelling of ``kind``.
     download : bool
-        Fetch the Python version's archive (163 MB) into ``directory`` unless
-        its batches are already there, verify the archive's MD5, extract the
-        batch files (links and unlisted paths never written) and verify each
-        one's MD5 before reading (also on later calls).
+        When no complete set of batches is there: fetch the Python version's
+        archive (163 MB) into ``directory`` (kept only once its size and MD5
+        match the published ones), extract the batch files (by their listed
+        names: links refused, the archive's own paths never used) and check
+        each one's MD5. Batches already there are read as they are, as
+        torchvision does; the readers check their format.
     source : DataSource, optional
         Mirrors and checksums (default :data:`nndl.data.sources.CIFAR10`).
     root : str or PathLike, optional
@@ -177,12 +179,14 @@ def load_cifar10(directory: str | os.PathLike | None = None, kind: str = "train"
     """
     kind, dtype, folder, source = _prepare("load_cifar10", kind, train, dtype, directory, root, "cifar10",
                                            source, sources.CIFAR10)
-    if download:
-        names = [f"{VERSIONS['python'][1]}/{name}" for name in BATCH_NAMES[kind]]
-        paths = fetch(source, folder, names)
-        version, paths = "python", [paths[name] for name in names]
-    else:
+    try:
         version, paths = _locate(folder, kind, sources.not_found_hint(source, folder))
+    except FileNotFoundError:
+        if not download:
+            raise
+        names = [f"{VERSIONS['python'][1]}/{name}" for name in BATCH_NAMES[kind]]
+        fetched = fetch(source, folder, names)
+        version, paths = "python", [fetched[name] for name in names]
     parts = [READERS[version](path) for path in paths]
     return _scaled(parts, dtype)
 
@@ -221,15 +225,14 @@ def load_cifar100(directory: str | os.PathLike | None = None, kind: str = "train
         raise ValueError(f"load_cifar100: unknown label '{label}'; valid: {', '.join(CIFAR100_LABELS)}")
     kind, dtype, folder, source = _prepare("load_cifar100", kind, train, dtype, directory, root, "cifar100",
                                            source, sources.CIFAR100)
-    if download:
+    candidates = [os.path.join(folder, kind), os.path.join(folder, CIFAR100_FOLDER, kind)]
+    path = next((c for c in candidates if os.path.isfile(c)), None)
+    if path is None and download:
         name = f"{CIFAR100_FOLDER}/{kind}"
         path = fetch(source, folder, [name])[name]
-    else:
-        candidates = [os.path.join(folder, kind), os.path.join(folder, CIFAR100_FOLDER, kind)]
-        path = next((c for c in candidates if os.path.isfile(c)), None)
-        if path is None:
-            raise FileNotFoundError(f"load_cifar100: no CIFAR-100 file '{kind}' in {' or '.join(candidates)}"
-                                    + sources.not_found_hint(source, folder))
+    elif path is None:
+        raise FileNotFoundError(f"load_cifar100: no CIFAR-100 file '{kind}' in {' or '.join(candidates)}"
+                                + sources.not_found_hint(source, folder))
     key, num_classes = CIFAR100_LABELS[label]
     return _scaled([read_cifar_python_batch(path, num_classes=num_classes, labels_key=key)], dtype)
 

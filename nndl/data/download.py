@@ -5,7 +5,8 @@ for every file, its name, size and MD5 checksum as published. :func:`fetch`
 makes the files present and verified in a folder:
 
 1. a file already there with the right size and checksum is used as it is
-   (nothing is requested);
+   (nothing is requested); the loaders call :func:`fetch` only for files
+   they do not find, so a cache hit costs no request and no hashing;
 2. otherwise each mirror is tried in turn: the response is streamed into a
    temporary file in the same folder, never beyond the file's known size,
    hashed on the way, and renamed over the final name only when size and

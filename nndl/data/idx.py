@@ -221,9 +221,12 @@ def load_mnist(directory: str | os.PathLike | None = None, kind: str = "train", 
     train : bool, optional
         torchvision's spelling of ``kind``: True for 'train', False for 'test'.
     download : bool
-        Fetch the split's two ``.gz`` files into ``directory`` unless they are
-        already there, and verify their size and MD5 checksum before reading
-        (also on later calls). Without it nothing is fetched.
+        Fetch the split's two ``.gz`` files into ``directory`` when they are
+        not there; each is kept only once its size and MD5 checksum match the
+        published ones. Files already there (downloaded before, or put there
+        by hand in any of the spellings above) are read as they are, as
+        torchvision does; the IDX reader checks their format. Without it
+        nothing is fetched.
     source : DataSource, optional
         Mirrors and checksums (default :data:`nndl.data.sources.MNIST`).
     root : str or PathLike, optional
@@ -269,14 +272,16 @@ def _load_idx_pair(loader, source, name, directory, root, kind, train, download,
         raise TypeError(f"{loader}: dtype must be float32 or float64, got {dtype}")
     folder = sources.dataset_folder(directory, root, name, loader)
     prefix = MNIST_PREFIXES[kind]
-    if download:
+    hint = sources.not_found_hint(source, folder)
+    try:
+        images_path = _find_mnist_file(folder, prefix, "images", loader, hint)
+        labels_path = _find_mnist_file(folder, prefix, "labels", loader, hint)
+    except FileNotFoundError:
+        if not download:
+            raise
         wanted = [f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"]
         paths = fetch(source, folder, wanted)
         images_path, labels_path = paths[wanted[0]], paths[wanted[1]]
-    else:
-        hint = sources.not_found_hint(source, folder)
-        images_path = _find_mnist_file(folder, prefix, "images", loader, hint)
-        labels_path = _find_mnist_file(folder, prefix, "labels", loader, hint)
     return _read_mnist_pair(images_path, labels_path, num_classes, dtype)
 
 

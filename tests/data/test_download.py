@@ -168,12 +168,16 @@ def test_next_mirror_after_a_failure_and_every_failure_listed(server, mnist_file
         load_mnist(tmp_path / "b", download=True, source=both_missing)
 
 
-def test_a_corrupted_cached_file_is_fetched_again(server, mnist_files, tmp_path):
+def test_files_present_are_read_as_they_are_and_missing_ones_fetched(server, mnist_files, tmp_path):
     arrays, files = mnist_files
     source = DataSource("test MNIST", (server.base + "mnist/",), serve(server, "mnist", files))
     load_mnist(tmp_path / "d", download=True, source=source)
     path = tmp_path / "d" / "train-labels-idx1-ubyte.gz"
-    path.write_bytes(b"\x00" * path.stat().st_size)  # same size, wrong content
+    path.write_bytes(b"\x00" * path.stat().st_size)  # damaged in place: the reader says so, nothing is fetched
+    with pytest.raises(DataFormatError, match=r"train-labels-idx1-ubyte.gz: bad IDX magic number"):
+        load_mnist(tmp_path / "d", download=True, source=source)
+    assert len(server.requests) == 2
+    path.unlink()  # missing: fetched again (with its checksum verified)
     np.testing.assert_array_equal(load_mnist(tmp_path / "d", download=True, source=source)[1], arrays["train"][1])
     assert server.requests.count("/mnist/train-labels-idx1-ubyte.gz") == 2
 
@@ -337,3 +341,30 @@ def test_extracted_member_not_matching_its_checksum_is_refused(server, rng, tmp_
         load_cifar10(tmp_path / "d", kind="test", download=True,
                      source=DataSource(source.title, source.mirrors, source.files, listed))
     assert sorted(os.listdir(tmp_path / "d")) == ["c.tar.gz"]
+
+
+def test_the_command_line_downloads_with_download_true(server, mnist_files, tmp_path, monkeypatch, capsys):
+    """``[data] download = true`` without a path: fetched into the cache once, then read from it."""
+    from nndl.cli import main
+    from nndl.cli.config import load_config
+    from nndl.cli.registry import DATASETS
+
+    _, files = mnist_files
+    # The published table is what the command line reads; here it points at the local server.
+    monkeypatch.setattr(sources, "MNIST", DataSource("test MNIST", (server.base + "mnist/",),
+                                                     serve(server, "mnist", files)))
+    config = tmp_path / "run.toml"
+    config.write_text('[data]\nname = "mnist"\ndownload = true\n[model]\nname = "mlp"\nhidden = [8]\n'
+                      '[training]\nepochs = 1\nbatch_size = 4\nvalidation_split = 0.0\n')
+    assert main(["train", str(config), "--out", str(tmp_path / "runs"), "--quiet"]) == 0, capsys.readouterr()
+    assert sorted(server.requests) == sorted(f"/mnist/{name}" for name in files)
+    assert sorted(os.listdir(tmp_path / "cache" / "mnist")) == sorted(files)
+    loaded = DATASETS["mnist"](load_config(str(config))["data"], 0)  # the second run's data: from the cache
+    assert [len(part) for part in loaded] == [6, 6, 4, 4] and len(server.requests) == 4
+    config.write_text('[data]\nname = "mnist"\ndownload = "yes"\n')
+    assert main(["train", str(config), "--out", str(tmp_path / "runs"), "--quiet"]) == 2
+    assert "[data] download: expected a boolean, got 'yes'" in capsys.readouterr().out
+    config.write_text('[data]\nname = "mnist"\n')
+    assert main(["train", str(config), "--out", str(tmp_path / "runs"), "--quiet"]) == 2
+    assert "[data] name = 'mnist' needs path = the directory or file to read (or download = true)" in \
+        capsys.readouterr().out
