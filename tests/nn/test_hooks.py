@@ -112,3 +112,9 @@ def test_outermost_outputs_are_c_contiguous_unless_channels_last_is_asked_for():
     assert kept.strides == inside[-1].strides  # the layout the kernels computed in, kept as asked
     with pytest.raises(ValueError, match="memory_format"):
         model.to(memory_format="nhwc")
+
+
+def test_named_heads_come_out_c_contiguous_too():
+    model = nn.Parallel(wide=nn.Conv2d(16, 32, 3, padding=1, rng=0), narrow=nn.Conv2d(16, 4, 1, rng=1))
+    out = model(np.random.default_rng(0).standard_normal((2, 16, 5, 5)).astype(np.float32))
+    assert set(out) == {"wide", "narrow"} and all(v.flags.c_contiguous for v in out.values())

@@ -9,7 +9,7 @@ nn.Linear(512, 5)``, ``model.classifier[6] = ...``) are written under
 ``'children'`` and put back by :func:`from_config` after building.
 
 Class names are looked up in this order: nndl's public namespaces
-(``nndl.nn.X``, ``nndl.models.X``), the names nndl 0.1.0 wrote
+(``nndl.nn.X``, ``nndl.models.X``, ``nndl.train.X``), the names nndl 0.1.0 wrote
 (:data:`LEGACY_NAMES`), then Module subclasses already imported by the user
 (``'package.module.Class'``). A configuration never imports code: a user's
 class must be imported before its model is rebuilt.
@@ -28,7 +28,7 @@ import numpy as np
 
 from nndl.nn.core.module import Module
 
-PUBLIC_NAMESPACES = ("nndl.nn", "nndl.models")
+PUBLIC_NAMESPACES = ("nndl.nn", "nndl.models", "nndl.train")
 """Packages whose ``__all__`` names are the public class names written in configurations."""
 
 LEGACY_NAMES = {

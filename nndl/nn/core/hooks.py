@@ -80,6 +80,8 @@ def _public_layout(module, value):
         return value if value.flags.c_contiguous else value.copy(order="C")
     if isinstance(value, tuple):
         return tuple(_public_layout(module, v) for v in value)
+    if isinstance(value, dict):  # named heads (nn.Parallel(digit=..., parity=...))
+        return {key: _public_layout(module, v) for key, v in value.items()}
     return value
 
 
