@@ -3,6 +3,12 @@
 Each is a linear score ``z = Wᵀx + b`` (one column of ``W`` per output)
 fitted by (mini-batch) gradient descent on its own objective; they differ
 only in the targets they train against and in ``loss_and_grad``.
+
+``class_weight`` ('balanced' or ``{class: weight}``, scikit-learn's
+argument) multiplies each sample's loss by its class's weight ``c_{y_i}``:
+the objective becomes ``(1/n) Σ_i c_{y_i} ℓ_i + penalty``, so a rare class
+counts as much as a frequent one ('balanced': ``c_k = n / (K n_k)``, see
+:func:`nndl.data.compute_class_weight`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,32 @@ from nndl.classic.base import (
     check_query,
 )
 from nndl.classic.solvers import check_gd_params, gradient_descent
+from nndl.data.class_weight import compute_class_weight
+
+
+def loss_weights(sample_weight, n: int, dtype) -> np.ndarray:
+    """Per-sample loss weights ``c``, shape (n,): ones when none are given (multiplying by 1 changes no bit)."""
+    return np.ones(n, dtype=dtype) if sample_weight is None else np.asarray(sample_weight, dtype=dtype)
+
+
+def class_sample_weights(owner: str, class_weight, classes: np.ndarray, y_index: np.ndarray, dtype):
+    """``c_{y_i}`` for each sample from ``class_weight`` (None, 'balanced' or a dict), or None when unweighted."""
+    if class_weight is None:
+        return None
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        per_class = compute_class_weight(y_index, classes=np.arange(len(classes)))
+    elif isinstance(class_weight, dict):
+        unknown = [key for key in class_weight if key not in set(classes.tolist())]
+        if unknown:
+            raise ValueError(f"{owner}: class_weight names classes {unknown} that are not in y "
+                             f"(classes: {classes.tolist()})")
+        per_class = np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
+        if not np.all(np.isfinite(per_class)) or np.any(per_class < 0):
+            raise ValueError(f"{owner}: class weights must be finite and >= 0, got {class_weight!r}")
+    else:
+        raise ValueError(f"{owner}: class_weight must be None, 'balanced' or a dict {{class: weight}}, "
+                         f"got {class_weight!r}")
+    return per_class.astype(dtype)[y_index]
 
 
 class LinearClassifier(ClassifierMixin, Estimator):
@@ -33,10 +65,10 @@ class LinearClassifier(ClassifierMixin, Estimator):
     def _n_outputs(self, n_classes: int) -> int:
         return n_classes
 
-    def _loss_and_grad(self, W, b, X, Y):
+    def _loss_and_grad(self, W, b, X, Y, sample_weight=None):
         raise NotImplementedError
 
-    def _fit_other_solver(self, weight, bias, X, Y):
+    def _fit_other_solver(self, weight, bias, X, Y, sample_weight=None):
         raise NotImplementedError
 
     def fit(self, X, y):
@@ -48,23 +80,32 @@ class LinearClassifier(ClassifierMixin, Estimator):
         X = check_array(owner, X)
         self.classes_, y_index = check_classification_targets(owner, y, X.shape[0])
         Y = self._targets(y_index, len(self.classes_), X.dtype)
+        sample_weight = class_sample_weights(owner, getattr(self, "class_weight", None), self.classes_, y_index,
+                                             X.dtype)
         n_outputs = self._n_outputs(len(self.classes_))
         # The notes start from W = 0; every objective here is convex, so the
         # start only affects the path, not the optimum.
         weight = np.zeros((X.shape[1], n_outputs), dtype=X.dtype)
         bias = np.zeros(n_outputs, dtype=X.dtype)
         if self.solver in ("gd", "sgd"):
-            loss_and_grad = self._loss_and_grad
-            if not self.fit_intercept:
-                def loss_and_grad(W, b, Xb, Yb):
-                    loss, dW, _ = self._loss_and_grad(W, b, Xb, Yb)
-                    return loss, dW, np.zeros_like(b)
+            if sample_weight is not None:
+                # Targets and weights in one record per sample, so mini-batches slice them together.
+                packed = np.empty(len(Y), dtype=[("target", Y.dtype, Y.shape[1:]), ("weight", X.dtype)])
+                packed["target"], packed["weight"] = Y, sample_weight
+                Y = packed
+
+            def loss_and_grad(W, b, Xb, Yb):
+                if sample_weight is None:
+                    loss, dW, db = self._loss_and_grad(W, b, Xb, Yb)
+                else:
+                    loss, dW, db = self._loss_and_grad(W, b, Xb, Yb["target"], Yb["weight"])
+                return loss, dW, (db if self.fit_intercept else np.zeros_like(b))
             self.loss_curve_, self.converged_ = gradient_descent(
                 loss_and_grad, weight, bias, X, Y, lr=self.lr, max_epochs=self.max_epochs,
                 batch_size=None if self.solver == "gd" else self.batch_size, tol=self.tol,
                 rng=self._make_rng(), shuffle=self.shuffle, owner=owner)
         else:
-            self.loss_curve_, self.converged_ = self._fit_other_solver(weight, bias, X, Y)
+            self.loss_curve_, self.converged_ = self._fit_other_solver(weight, bias, X, Y, sample_weight)
         self.n_iter_ = len(self.loss_curve_)
         self.coef_, self.intercept_ = weight.T.copy(), bias
         self.n_features_in_ = X.shape[1]

@@ -26,7 +26,7 @@ import warnings
 import numpy as np
 
 from nndl.classic.base import ConvergenceWarning, one_vs_rest_targets
-from nndl.classic.linear_classifier import LinearClassifier
+from nndl.classic.linear_classifier import LinearClassifier, loss_weights
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -35,7 +35,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def binary_cross_entropy_loss(weight: np.ndarray, bias: np.ndarray, X: np.ndarray, T: np.ndarray,
-                              l2: float):
+                              l2: float, sample_weight: np.ndarray | None = None):
     """Binary cross-entropy of ``σ(XW + b)`` against ``T``, summed over the C columns, and its gradient.
 
     ``−[t log σ(z) + (1 − t) log(1 − σ(z))] = log(1 + e^z) − t z``, computed
@@ -49,30 +49,34 @@ def binary_cross_entropy_loss(weight: np.ndarray, bias: np.ndarray, X: np.ndarra
     T : ndarray, shape (n, C)
         Targets in {0, 1}.
     l2 : float
+    sample_weight : ndarray, shape (n,), optional
+        ``c_i`` multiplying sample i's loss (class weights); 1 by default.
 
     Returns
     -------
     loss : float
     dweight : ndarray, shape (D, C)
-        ``Xᵀ(σ(z) − T)/n + λW``
+        ``Xᵀ(σ(z) − T)/n + λW`` (rows of ``σ(z) − T`` times ``c_i``)
     dbias : ndarray, shape (C,)
         ``mean_i (σ(z_i) − t_i)``
     """
     n = X.shape[0]
+    c = loss_weights(sample_weight, n, X.dtype)[:, None]
     z = X @ weight + bias
-    loss = float(np.sum(np.logaddexp(0, z) - T * z)) / n + 0.5 * l2 * float(np.sum(weight * weight))
-    error = sigmoid(z) - T
+    loss = float(np.sum(c * (np.logaddexp(0, z) - T * z))) / n + 0.5 * l2 * float(np.sum(weight * weight))
+    error = c * (sigmoid(z) - T)
     return loss, X.T @ error / n + l2 * weight, error.mean(axis=0)
 
 
 def newton_logistic(weight: np.ndarray, bias: np.ndarray, X: np.ndarray, T: np.ndarray, *,
-                    l2: float, fit_intercept: bool, max_iter: int, tol: float):
+                    l2: float, fit_intercept: bool, max_iter: int, tol: float,
+                    sample_weight: np.ndarray | None = None):
     """Newton's method on each column's cross-entropy, in place; returns ``(loss_curve, converged)``.
 
     With ``θ = [w; b]``, ``x̃ = [x; 1]`` and ``s_i = ŷ_i(1 − ŷ_i)``:
 
     .. math::
-        H = \\frac{1}{n} X̃ᵀ \\mathrm{diag}(s) X̃ + λ \\mathrm{diag}(1, …, 1, 0),
+        H = \\frac{1}{n} X̃ᵀ \\mathrm{diag}(c ⊙ s) X̃ + λ \\mathrm{diag}(1, …, 1, 0),
         \\qquad θ ← θ − t\\, H^{−1} ∇J
 
     ``H⁻¹∇J`` comes from a linear solve; the step ``t`` starts at 1 and is
@@ -80,6 +84,7 @@ def newton_logistic(weight: np.ndarray, bias: np.ndarray, X: np.ndarray, T: np.n
     stable where the pure step overshoots (e.g. nearly separable data).
     """
     n, n_features = X.shape
+    c = loss_weights(sample_weight, n, X.dtype)  # class weights c_i (ones: the plain objective)
     X_tilde = np.hstack([X, np.ones((n, 1), dtype=X.dtype)]) if fit_intercept else X
     penalty = np.full(X_tilde.shape[1], l2, dtype=X.dtype)
     if fit_intercept:
@@ -87,7 +92,7 @@ def newton_logistic(weight: np.ndarray, bias: np.ndarray, X: np.ndarray, T: np.n
 
     def objective(theta, t):
         z = X_tilde @ theta
-        return float(np.sum(np.logaddexp(0, z) - t * z)) / n + 0.5 * l2 * float(theta[:n_features] @ theta[:n_features])
+        return float(np.sum(c * (np.logaddexp(0, z) - t * z))) / n + 0.5 * l2 * float(theta[:n_features] @ theta[:n_features])
 
     loss_curve: list[float] = []
     converged = True
@@ -99,8 +104,8 @@ def newton_logistic(weight: np.ndarray, bias: np.ndarray, X: np.ndarray, T: np.n
         column_converged = False
         for iteration in range(max_iter):
             p = sigmoid(X_tilde @ theta)
-            gradient = X_tilde.T @ (p - t) / n + penalty * theta
-            hessian = (X_tilde.T * (p * (1 - p) / n)) @ X_tilde
+            gradient = X_tilde.T @ (c * (p - t)) / n + penalty * theta
+            hessian = (X_tilde.T * (c * p * (1 - p) / n)) @ X_tilde
             hessian[np.diag_indices_from(hessian)] += penalty
             try:
                 step = np.linalg.solve(hessian, gradient)
@@ -153,6 +158,9 @@ class LogisticRegression(LinearClassifier):
         Reshuffle each epoch (``'sgd'``).
     rng : Generator, int or None
         Shuffling randomness of ``'sgd'``.
+    class_weight : None, 'balanced' or dict
+        Weight of each class's samples in the loss (scikit-learn's argument;
+        'balanced' gives ``n / (K n_k)``); None weighs every sample 1.
 
     Attributes
     ----------
@@ -169,7 +177,7 @@ class LogisticRegression(LinearClassifier):
 
     def __init__(self, *, lr: float = 0.1, max_epochs: int = 1000, batch_size: int = 32,
                  l2: float = 0.0, solver: str = "gd", tol: float = 1e-6, fit_intercept: bool = True,
-                 shuffle: bool = True, rng=None):
+                 shuffle: bool = True, rng=None, class_weight=None):
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -179,6 +187,7 @@ class LogisticRegression(LinearClassifier):
         self.fit_intercept = fit_intercept
         self.shuffle = shuffle
         self.rng = rng
+        self.class_weight = class_weight
 
     def _targets(self, y_index, n_classes, dtype):
         return one_vs_rest_targets(y_index, n_classes, dtype, negative=0)
@@ -186,12 +195,12 @@ class LogisticRegression(LinearClassifier):
     def _n_outputs(self, n_classes):
         return 1 if n_classes == 2 else n_classes
 
-    def _loss_and_grad(self, W, b, X, Y):
-        return binary_cross_entropy_loss(W, b, X, Y, float(self.l2))
+    def _loss_and_grad(self, W, b, X, Y, sample_weight=None):
+        return binary_cross_entropy_loss(W, b, X, Y, float(self.l2), sample_weight)
 
-    def _fit_other_solver(self, weight, bias, X, Y):
+    def _fit_other_solver(self, weight, bias, X, Y, sample_weight=None):
         return newton_logistic(weight, bias, X, Y, l2=float(self.l2), fit_intercept=self.fit_intercept,
-                               max_iter=self.max_epochs, tol=self.tol)
+                               max_iter=self.max_epochs, tol=self.tol, sample_weight=sample_weight)
 
     def predict_proba(self, X) -> np.ndarray:
         """Shape (M, K): ``[1 − ŷ, ŷ]`` for two classes; normalized one-vs-rest sigmoids otherwise."""

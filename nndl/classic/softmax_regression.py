@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.classic.base import check_query
-from nndl.classic.linear_classifier import LinearClassifier
+from nndl.classic.linear_classifier import LinearClassifier, loss_weights
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -35,7 +35,7 @@ def softmax(scores: np.ndarray) -> np.ndarray:
 
 
 def softmax_cross_entropy_loss(weight: np.ndarray, bias: np.ndarray, X: np.ndarray, y: np.ndarray,
-                               l2: float):
+                               l2: float, sample_weight: np.ndarray | None = None):
     """Mean categorical cross-entropy of ``softmax(XW + b)`` for labels ``y``, and its gradient.
 
     Parameters
@@ -58,9 +58,11 @@ def softmax_cross_entropy_loss(weight: np.ndarray, bias: np.ndarray, X: np.ndarr
     scores -= scores.max(axis=1, keepdims=True)
     log_normalizer = np.log(np.exp(scores).sum(axis=1))
     rows = np.arange(n)
-    loss = float(np.sum(log_normalizer - scores[rows, y])) / n + 0.5 * l2 * float(np.sum(weight * weight))
+    c = loss_weights(sample_weight, n, X.dtype)  # class weights c_i multiply sample i's loss (ones: plain)
+    loss = float(np.sum(c * (log_normalizer - scores[rows, y]))) / n + 0.5 * l2 * float(np.sum(weight * weight))
     dscores = np.exp(scores - log_normalizer[:, None])  # Ŷ
     dscores[rows, y] -= 1                                # Ŷ − Y
+    dscores *= c[:, None]
     dscores /= n
     return loss, X.T @ dscores + l2 * weight, dscores.sum(axis=0)
 
@@ -84,6 +86,9 @@ class SoftmaxRegression(LinearClassifier):
     shuffle : bool
     rng : Generator, int or None
         Shuffling randomness of ``'sgd'``.
+    class_weight : None, 'balanced' or dict
+        Weight of each class's samples in the loss (scikit-learn's argument;
+        'balanced' gives ``n / (K n_k)``); None weighs every sample 1.
 
     Attributes
     ----------
@@ -97,7 +102,7 @@ class SoftmaxRegression(LinearClassifier):
 
     def __init__(self, *, lr: float = 0.1, max_epochs: int = 1000, batch_size: int = 32,
                  l2: float = 0.0, solver: str = "gd", tol: float = 1e-6, fit_intercept: bool = True,
-                 shuffle: bool = True, rng=None):
+                 shuffle: bool = True, rng=None, class_weight=None):
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -107,12 +112,13 @@ class SoftmaxRegression(LinearClassifier):
         self.fit_intercept = fit_intercept
         self.shuffle = shuffle
         self.rng = rng
+        self.class_weight = class_weight
 
     def _targets(self, y_index, n_classes, dtype):
         return y_index
 
-    def _loss_and_grad(self, W, b, X, y):
-        return softmax_cross_entropy_loss(W, b, X, y, float(self.l2))
+    def _loss_and_grad(self, W, b, X, y, sample_weight=None):
+        return softmax_cross_entropy_loss(W, b, X, y, float(self.l2), sample_weight)
 
     def predict_proba(self, X) -> np.ndarray:
         """``softmax(Wᵀx + b)``, shape (M, K), columns in ``classes_`` order."""

@@ -26,10 +26,11 @@ from __future__ import annotations
 import numpy as np
 
 from nndl.classic.base import check_positive
-from nndl.classic.linear_classifier import LinearClassifier
+from nndl.classic.linear_classifier import LinearClassifier, loss_weights
 
 
-def multiclass_hinge_loss(scores: np.ndarray, y: np.ndarray, margin: float = 1.0):
+def multiclass_hinge_loss(scores: np.ndarray, y: np.ndarray, margin: float = 1.0,
+                          sample_weight: np.ndarray | None = None):
     """Mean multiclass hinge loss of ``scores`` for labels ``y``, and its subgradient.
 
     Parameters
@@ -53,14 +54,17 @@ def multiclass_hinge_loss(scores: np.ndarray, y: np.ndarray, margin: float = 1.0
     margins = scores - scores[rows, y][:, None] + margin
     margins[rows, y] = 0.0
     np.maximum(margins, 0.0, out=margins)
-    loss = float(margins.sum()) / n
+    c = loss_weights(sample_weight, n, scores.dtype)[:, None]  # class weights c_i (ones: the plain loss)
+    loss = float((c * margins).sum()) / n
     dscores = (margins > 0).astype(scores.dtype)
     dscores[rows, y] = -dscores.sum(axis=1)
+    dscores *= c
     dscores /= n
     return loss, dscores
 
 
-def svm_loss(weight: np.ndarray, bias: np.ndarray, X: np.ndarray, y: np.ndarray, l2: float, margin: float):
+def svm_loss(weight: np.ndarray, bias: np.ndarray, X: np.ndarray, y: np.ndarray, l2: float, margin: float,
+             sample_weight: np.ndarray | None = None):
     """``J`` of the module docstring for the linear scores ``XW + b``, with its subgradient.
 
     Returns
@@ -70,7 +74,7 @@ def svm_loss(weight: np.ndarray, bias: np.ndarray, X: np.ndarray, y: np.ndarray,
         ``Xᵀ ∂J/∂s + λ W``
     dbias : ndarray, shape (C,)
     """
-    loss, dscores = multiclass_hinge_loss(X @ weight + bias, y, margin)
+    loss, dscores = multiclass_hinge_loss(X @ weight + bias, y, margin, sample_weight)
     loss += 0.5 * l2 * float(np.sum(weight * weight))
     return loss, X.T @ dscores + l2 * weight, dscores.sum(axis=0)
 
@@ -99,6 +103,9 @@ class LinearSVM(LinearClassifier):
     shuffle : bool
     rng : Generator, int or None
         Shuffling randomness of ``'sgd'``.
+    class_weight : None, 'balanced' or dict
+        Weight of each class's samples in the loss (scikit-learn's argument;
+        'balanced' gives ``n / (K n_k)``); None weighs every sample 1.
 
     Attributes
     ----------
@@ -112,7 +119,7 @@ class LinearSVM(LinearClassifier):
 
     def __init__(self, *, l2: float = 1e-3, margin: float = 1.0, lr: float = 0.1, max_epochs: int = 1000,
                  batch_size: int = 32, solver: str = "gd", tol: float = 1e-6, fit_intercept: bool = True,
-                 shuffle: bool = True, rng=None):
+                 shuffle: bool = True, rng=None, class_weight=None):
         self.l2 = l2
         self.margin = margin
         self.lr = lr
@@ -123,6 +130,7 @@ class LinearSVM(LinearClassifier):
         self.fit_intercept = fit_intercept
         self.shuffle = shuffle
         self.rng = rng
+        self.class_weight = class_weight
 
     def fit(self, X, y):
         check_positive(type(self).__name__, "margin", self.margin)
@@ -131,5 +139,5 @@ class LinearSVM(LinearClassifier):
     def _targets(self, y_index, n_classes, dtype):
         return y_index
 
-    def _loss_and_grad(self, W, b, X, y):
-        return svm_loss(W, b, X, y, float(self.l2), float(self.margin))
+    def _loss_and_grad(self, W, b, X, y, sample_weight=None):
+        return svm_loss(W, b, X, y, float(self.l2), float(self.margin), sample_weight)
