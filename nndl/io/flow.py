@@ -10,7 +10,8 @@ rebuild it anywhere (a torch module with the same children, an ONNX graph):
   (``Residual``, a ResNet block's residual path and shortcut);
 - ``Join(items, axis)``: every item on the same input, the outputs
   concatenated along ``axis`` (``Concat``, Inception, a dense layer);
-- ``Heads(items)``: every item on the same input, a tuple out (``Parallel``).
+- ``Heads(items, named)``: every item on the same input, a tuple out, or a
+  dict by name (``Parallel``).
 
 An item is a child's name (a string) or another route. The table
 :data:`FLOWS` maps a class to the function that reads its route; a
@@ -50,6 +51,7 @@ class Join:
 @dataclass(frozen=True)
 class Heads:
     items: tuple
+    named: bool = False  # a dict out, keyed by the items' names, rather than a tuple
 
 
 IDENTITY = Steps(())
@@ -78,7 +80,7 @@ FLOWS = {
     Chain: lambda m: Steps(_names(m, m.layers())),
     Residual: lambda m: Sum(("block", IDENTITY if m.shortcut is None else "shortcut")),
     Concat: lambda m: Join(tuple(m._modules), m.axis),
-    Parallel: lambda m: Heads(tuple(m._modules)),
+    Parallel: lambda m: Heads(tuple(m._modules), bool(getattr(m, "returns_dict", False))),
     ResidualBlock: _residual_block,
     Inception: lambda m: Join(_names(m, m.branches())),
     DenseLayer: lambda m: Join((IDENTITY, Steps(_names(m, m.new_features())))),

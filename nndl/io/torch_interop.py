@@ -71,7 +71,7 @@ def flow_class():
                 return total
             if isinstance(item, Join):
                 return torch.cat(outs, dim=item.axis)
-            return tuple(outs)  # Heads
+            return dict(zip(item.items, outs)) if item.named else tuple(outs)  # Heads
 
         def forward(self, x):
             return self.run(self.route, x)

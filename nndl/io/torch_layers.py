@@ -133,6 +133,14 @@ def _from_conv(m):
                      padding_mode=m.padding_mode)
 
 
+def _from_upsample(m):
+    factors = m.scale_factor if isinstance(m.scale_factor, tuple) else (m.scale_factor, m.scale_factor)
+    if m.size is not None or m.mode != "nearest" or any(f is None or f != int(f) for f in factors):
+        raise TypeError(f"from_torch: Upsample(size={m.size}, scale_factor={m.scale_factor}, mode='{m.mode}'): "
+                        "nndl's Upsample takes integer scale factors in mode 'nearest' only")
+    return nn.Upsample(scale_factor=tuple(int(f) for f in factors))
+
+
 FROM_TORCH = {
     "Linear": lambda m: nn.Linear(m.in_features, m.out_features, bias=m.bias is not None),
     "Conv2d": _from_conv,
@@ -154,6 +162,7 @@ FROM_TORCH = {
     "Flatten": lambda m: nn.Flatten(m.start_dim, m.end_dim),
     "Identity": lambda m: nn.Identity(),
     "MaxUnpool2d": lambda m: nn.MaxUnpool2d(_pair(m.kernel_size), _pair(m.stride), _pair(m.padding)),
+    "Upsample": _from_upsample,
     "ReLU": lambda m: nn.ReLU(),
     "LeakyReLU": lambda m: nn.LeakyReLU(m.negative_slope),
     "ELU": lambda m: nn.ELU(m.alpha),
