@@ -92,7 +92,8 @@ def newton_logistic(weight: np.ndarray, bias: np.ndarray, X: np.ndarray, T: np.n
 
     def objective(theta, t):
         z = X_tilde @ theta
-        return float(np.sum(c * (np.logaddexp(0, z) - t * z))) / n + 0.5 * l2 * float(theta[:n_features] @ theta[:n_features])
+        penalty_term = 0.5 * l2 * float(theta[:n_features] @ theta[:n_features])
+        return float(np.sum(c * (np.logaddexp(0, z) - t * z))) / n + penalty_term
 
     loss_curve: list[float] = []
     converged = True

@@ -69,7 +69,8 @@ def affine_transform(xb: np.ndarray, matrices: np.ndarray, shifts: np.ndarray, f
     Notes
     -----
     With ``p = (r, c)``, ``r₀ = ⌊r⌋``, ``a = r − r₀`` (and likewise ``c₀``, ``b``),
-    the output is ``(1−a)(1−b) x[r₀, c₀] + (1−a) b x[r₀, c₀+1] + a(1−b) x[r₀+1, c₀] + ab x[r₀+1, c₀+1]``.
+    the output is
+    ``(1−a)(1−b) x[r₀, c₀] + (1−a) b x[r₀, c₀+1] + a(1−b) x[r₀+1, c₀] + ab x[r₀+1, c₀+1]``.
     """
     xb = _check_float_images("affine_transform", xb)
     n, _, h, w = xb.shape
