@@ -18,7 +18,9 @@ conv,conv_transpose}.py``) are copied from git into a temporary package that
 shares the rest of nndl (settings, thread pool, geometry), so both versions
 run in one process. ``timing`` alternates the two versions' backward passes
 on the CIFAR benchmark's and LeNet-5's convolutions (float32, inside a compute
-scope as the modules call them) and prints medians of the per-pair ratios.
+scope as the modules call them) and prints medians of the per-pair ratios;
+``--clock cpu`` times the process's CPU time instead of wall time (on a busy
+machine the wall time mostly measures the other jobs).
 """
 
 from __future__ import annotations
@@ -161,7 +163,8 @@ def timing_table(args) -> None:
     new, _ = load_kernels(None)
     old, _ = load_kernels(args.baseline)
     rng = np.random.default_rng(0)
-    print(f"backward ms (float32, {args.threads} threads), median of {args.pairs} alternating pairs; "
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    print(f"backward ms ({args.clock} time, float32, {args.threads} threads), median of {args.pairs} alternating pairs; "
           f"load average {os.getloadavg()[0]:.2f} before")
     print("| layer | before ms | after ms | after/before (median of pair ratios) |")
     print("|---|---|---|---|")
@@ -186,9 +189,9 @@ def timing_table(args) -> None:
         for i in range(args.pairs):
             order = ("before", "after") if i % 2 == 0 else ("after", "before")
             for label in order:
-                start = time.perf_counter()
+                start = clock()
                 runs[label]()
-                times[label].append((time.perf_counter() - start) / args.inner * 1e3)
+                times[label].append((clock() - start) / args.inner * 1e3)
         ratios = [a / b for a, b in zip(times["after"], times["before"])]
         print(f"| {name} | {statistics.median(times['before']):.2f} | {statistics.median(times['after']):.2f} | "
               f"{statistics.median(ratios):.3f} |", flush=True)
@@ -204,6 +207,8 @@ def main(argv=None) -> int:
     parser.add_argument("--pairs", type=int, default=9)
     parser.add_argument("--inner", type=int, default=5, help="backward passes per timed run")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="cpu: the process's CPU time (all threads), steadier than wall time on a busy machine")
     args = parser.parse_args(argv)
     if args.mode == "one":
         print(json.dumps(measure_one(args.case, args.baseline, args.dtype)))

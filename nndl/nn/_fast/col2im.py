@@ -7,7 +7,10 @@ This is also the transposed convolution's forward product. Two equivalent
 algorithms, chosen by speed (benchmarks/RESULTS.md): *col2im* of ``Wᵀ δ``
 (any stride), and, for stride 1, the *full correlation* of the padded ``δ``
 with the flipped kernel, which reuses the fast forward product
-(:mod:`nndl.nn._fast.correlate`).
+(:mod:`nndl.nn._fast.correlate`). Both work one cache-sized chunk of the
+batch at a time (``settings.column_chunk_bytes``, as the forward): only a
+chunk of ``δ`` is ever padded, and ``∂L/∂a`` is written chunk by chunk into
+the returned array, so the working memory does not grow with the batch.
 """
 
 from __future__ import annotations

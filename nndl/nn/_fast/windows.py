@@ -217,8 +217,9 @@ def col2im_add(cols: np.ndarray, padded_grad: np.ndarray, geom: WindowGeometry) 
 
 # ---------------------------------------------------------------------- scratch buffers
 # Temporaries that die inside one call (column/row buffers, staging copies,
-# the padded gradient of the input-gradient correlation) are taken from
-# per-thread buffers kept between calls instead of fresh allocations. Fresh
+# a chunk's padded δ or padded gradient) are taken from per-thread buffers
+# kept between calls instead of fresh allocations; all are one cache-sized
+# chunk of the batch (or one image), never the whole batch. Fresh
 # memory above glibc's mmap threshold comes back from the kernel on every
 # call, and on a virtual machine each first touch of a page is expensive:
 # in the CIFAR benchmark a conv input gradient took about twice as long when
