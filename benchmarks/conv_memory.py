@@ -164,8 +164,8 @@ def timing_table(args) -> None:
     old, _ = load_kernels(args.baseline)
     rng = np.random.default_rng(0)
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
-    print(f"backward ms ({args.clock} time, float32, {args.threads} threads), median of {args.pairs} alternating pairs; "
-          f"load average {os.getloadavg()[0]:.2f} before")
+    print(f"backward ms ({args.clock} time, float32, {args.threads} threads), median of {args.pairs} "
+          f"alternating pairs; load average {os.getloadavg()[0]:.2f} before")
     print("| layer | before ms | after ms | after/before (median of pair ratios) |")
     print("|---|---|---|---|")
     for name, (shape, out_channels, kernel, padding) in TIMING_CASES.items():
