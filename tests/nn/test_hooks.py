@@ -118,3 +118,16 @@ def test_named_heads_come_out_c_contiguous_too():
     model = nn.Parallel(wide=nn.Conv2d(16, 32, 3, padding=1, rng=0), narrow=nn.Conv2d(16, 4, 1, rng=1))
     out = model(np.random.default_rng(0).standard_normal((2, 16, 5, 5)).astype(np.float32))
     assert set(out) == {"wide", "narrow"} and all(v.flags.c_contiguous for v in out.values())
+
+
+def test_a_model_that_ran_pickles_and_copies_with_its_kernel_set():
+    import copy
+    import pickle
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, rng=0), nn.ReLU(), nn.Flatten(), nn.Linear(8, 2, rng=1)).eval()
+    x = np.random.default_rng(0).standard_normal((2, 1, 4, 4)).astype(np.float32)
+    out = model(x)
+    for twin in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        # the cached kernel set travels by name: backward works on the copy at once
+        np.testing.assert_array_equal(nn.backward(twin, np.ones_like(out)), nn.backward(model, np.ones_like(out)))
+        np.testing.assert_array_equal(twin(x), out)

@@ -8,8 +8,6 @@ random grids of shapes); an operation with nothing to speed up is the
 reference pair itself, imported below.
 """
 
-import sys
-
 from nndl.nn.functional import *  # noqa: F401,F403  (the reference pair wherever nothing here is faster)
 from nndl.nn.functional import __all__ as _reference_names
 
@@ -25,8 +23,3 @@ from nndl.nn._fast.batch_norm import batch_norm_backward, batch_norm_forward  # 
 from nndl.nn._fast.layer_norm import layer_norm_backward, layer_norm_forward  # noqa: E402,F401
 
 __all__ = list(_reference_names)
-
-
-def __deepcopy__(memo):
-    """A kernel set is stateless: a deep copy of a module's cache ``(kernels, cache)`` shares it (copy.deepcopy)."""
-    return sys.modules[__name__]

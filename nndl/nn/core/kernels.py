@@ -26,7 +26,6 @@ from __future__ import annotations
 import importlib
 from contextlib import contextmanager
 from contextvars import ContextVar
-from types import ModuleType
 
 KERNEL_SETS = {"reference": "nndl.nn.functional", "fast": "nndl.nn._fast"}
 """Name of each kernel set and the package that holds its ``<op>_forward``/``<op>_backward`` pairs."""
@@ -41,14 +40,42 @@ def _check_name(name) -> str:
     return name
 
 
+class KernelSet:
+    """One kernel set: its pairs are the attributes (``kernels().conv2d_forward``), looked up in its package.
+
+    A module keeps the set it computed with in its forward cache; this small
+    handle (rather than the package itself) lets that cache be copied and
+    pickled with the module: it is rebuilt from its name.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self.package = importlib.import_module(KERNEL_SETS[name])
+
+    def __getattr__(self, attribute: str):
+        return getattr(self.package, attribute)
+
+    def __reduce__(self):
+        return kernels, (self.name,)
+
+    def __repr__(self) -> str:
+        return f"<nndl kernel set {self.name!r} ({self.package.__name__})>"
+
+
+_SETS: dict[str, KernelSet] = {}
+
+
 def kernel_set_name() -> str:
     """The name of the active kernel set: ``"fast"`` or ``"reference"``."""
     return _override.get() or _default
 
 
-def kernels(name: str | None = None) -> ModuleType:
-    """The package of the active kernel set (or of set ``name``): ``kernels().linear_forward(...)``."""
-    return importlib.import_module(KERNEL_SETS[_check_name(name or kernel_set_name())])
+def kernels(name: str | None = None) -> KernelSet:
+    """The active kernel set (or set ``name``): ``kernels().linear_forward(...)``."""
+    name = _check_name(name or kernel_set_name())
+    if name not in _SETS:
+        _SETS[name] = KernelSet(name)
+    return _SETS[name]
 
 
 def set_kernels(name: str) -> None:

@@ -9,8 +9,6 @@ oracle the fast kernels (:mod:`nndl.nn._fast`) are tested against, and what
 every module computes with inside ``nndl.nn.use_kernels("reference")``.
 """
 
-import sys
-
 from nndl.nn.functional import (activations, conv, cross_entropy, dropout, linear, losses, noise, normalization,
                                 pooling, softmax_kernels)
 from nndl.nn.functional.activations import *  # noqa: F401,F403  (each submodule lists its pairs in __all__)
@@ -26,8 +24,3 @@ from nndl.nn.functional.softmax_kernels import *  # noqa: F401,F403
 
 __all__ = [*activations.__all__, *conv.__all__, *cross_entropy.__all__, *dropout.__all__, *linear.__all__,
            *losses.__all__, *noise.__all__, *normalization.__all__, *pooling.__all__, *softmax_kernels.__all__]
-
-
-def __deepcopy__(memo):
-    """A kernel set is stateless: a deep copy of a module's cache ``(kernels, cache)`` shares it (copy.deepcopy)."""
-    return sys.modules[__name__]
