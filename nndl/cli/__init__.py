@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_summary_parsers(commands)  # nndl summary, nndl explain
     from nndl.cli.inspect_commands import add_parsers as add_inspect_parsers
     add_inspect_parsers(commands)  # nndl diagnose, nndl report
+    from nndl.cli.export_command import add_parser as add_export_parser
+    add_export_parser(commands)  # nndl export
     return parser
 
 
@@ -115,6 +117,9 @@ def _run(args, console: Console) -> int:
         elif args.command == "explain":
             from nndl.cli.summary_commands import run_explain
             return run_explain(args, console)
+        elif args.command == "export":
+            from nndl.cli.export_command import run_export
+            return run_export(args, console)
         elif args.command in ("diagnose", "report"):
             from nndl.cli.inspect_commands import run_diagnose, run_report
             return (run_diagnose if args.command == "diagnose" else run_report)(args, console)

@@ -38,7 +38,8 @@ class GraphBuilder:
 
     def __init__(self, onnx, opset: int, dtype):
         self.onnx, self.opset, self.dtype = onnx, opset, np.dtype(dtype)
-        self.nodes, self.initializers, self._used = [], [], set()
+        self.nodes, self.initializers, self._used = [], [], {"input"}
+        self.head_names: list[str] = []
         self.elem_type = onnx.helper.np_dtype_to_tensor_dtype(self.dtype)
 
     def fresh(self, base: str) -> str:
@@ -90,6 +91,7 @@ def _emit_route(g, module, path, item, x, shape):
         return x, shape
     outs = [_emit_route(g, module, path, branch, x, shape) for branch in item.items]
     if isinstance(item, Heads):
+        g.head_names = [str(name) if isinstance(name, str) else str(i) for i, name in enumerate(item.items)]
         return tuple(o for o, _ in outs), tuple(s for _, s in outs)
     if isinstance(item, Sum):
         total = outs[0][0]
@@ -128,7 +130,7 @@ def build_onnx(model: Module, input_shape, opset: int = 17, dynamic_batch: bool 
         model.train(was_training)
     if isinstance(outputs, str):
         outputs, shapes = (outputs,), (shapes,)
-    names = ["output"] if len(outputs) == 1 else [f"output_{name}" for name in model._modules]
+    names = ["output"] if len(outputs) == 1 else [f"output_{name}" for name in g.head_names]
     for produced, name in zip(outputs, names):
         g.nodes.append(onnx.helper.make_node("Identity", [produced], [name], name=f"node:{name}"))
     graph = onnx.helper.make_graph(

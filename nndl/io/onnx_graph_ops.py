@@ -62,8 +62,14 @@ class Binary(GraphOp):
 
     def backward(self, dout):
         a, b = self._saved()
-        grads = {"Add": (dout, dout), "Sub": (dout, -dout), "Mul": (dout * b, dout * a),
-                 "Div": (dout / b, -dout * a / (b * b))}[self.op]
+        if self.op == "Add":
+            grads = (dout, dout)
+        elif self.op == "Sub":
+            grads = (dout, -dout)
+        elif self.op == "Mul":
+            grads = (dout * b, dout * a)
+        else:
+            grads = (dout / b, -dout * a / (b * b))
         grads = tuple(unbroadcast(g, np.shape(v)) for g, v in zip(grads, (a, b)))
         if self.constant is None:
             return grads

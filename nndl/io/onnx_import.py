@@ -14,7 +14,9 @@ import os
 
 import numpy as np
 
+from nndl import nn
 from nndl.io.onnx_export import import_onnx_package
+from nndl.io.onnx_graph_ops import Binary
 from nndl.io.onnx_import_ops import CONSTANT_FOLDING, NODES, NodeView
 from nndl.nn.core.containers import sum_gradients
 from nndl.nn.core.hooks import backward
@@ -80,10 +82,10 @@ def _constants(graph, onnx) -> dict[str, np.ndarray]:
 
 
 def _child_name(module: Module, view: NodeView, used: set, index: int) -> str:
-    """A layer is named after its weight's initializer (``x.weight`` → ``x``); other nodes by position."""
-    weight = view.inputs[1] if len(view.inputs) > 1 else ""
-    base = weight[:-len(".weight")] if weight.endswith(".weight") and any(True for _ in module.parameters()) \
-        else f"{index}_{view.op}"
+    """A layer is named after its weight's (or running mean's) initializer (``x.weight`` → ``x``); others by position."""
+    named = [name for name in view.inputs[1:] if name.endswith((".weight", ".weight_t", ".running_mean"))]
+    stem = named[0].rsplit(".", 1)[0] if named else ""
+    base = stem if stem and module.state_dict() else f"{index}_{view.op}"
     name, count = base, 1
     while name in used:
         name, count = f"{base}_{count}", count + 1
@@ -124,7 +126,36 @@ def read_onnx(proto) -> OnnxGraph:
         name = _child_name(module, view, used, index)
         modules[name] = module
         steps.append((name, tensor_inputs, node.output[0]))
-    return OnnxGraph(modules, steps, inputs[0].name, [o.name for o in graph.output], dtype=dtype).eval()
+    outputs = [o.name for o in graph.output]
+    _merge_biases(modules, steps, outputs)
+    return OnnxGraph(modules, steps, inputs[0].name, outputs, dtype=dtype).eval()
+
+
+def _merge_biases(modules: dict, steps: list, outputs: list) -> None:
+    """``Linear`` (no bias) then ``Add`` of a constant vector, the output used once: one ``Linear`` with bias."""
+    uses: dict[str, int] = {}
+    for _, inputs, _ in steps:
+        for name in inputs:
+            uses[name] = uses.get(name, 0) + 1
+    producers = {output: position for position, (_, _, output) in enumerate(steps)}
+    for position in range(len(steps) - 1, -1, -1):
+        name, inputs, output = steps[position]
+        add = modules[name]
+        source = producers.get(inputs[0])
+        if not (isinstance(add, Binary) and add.op == "Add" and add.constant is not None and source is not None):
+            continue
+        linear_name, linear_inputs, linear_output = steps[source]
+        linear = modules[linear_name]
+        if not (type(linear) is nn.Linear and linear.bias is None and np.ndim(add.constant) == 1
+                and add.constant.shape[0] == linear.out_features and uses[linear_output] == 1
+                and linear_output not in outputs):
+            continue
+        merged = nn.Linear(linear.in_features, linear.out_features, dtype=linear.dtype)
+        merged.weight.data[...] = linear.weight.data
+        merged.bias.data[...] = add.constant
+        modules[linear_name] = merged
+        steps[source] = (linear_name, linear_inputs, output)
+        del steps[position], modules[name]
 
 
 def import_onnx(path) -> OnnxGraph:

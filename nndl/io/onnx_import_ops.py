@@ -5,7 +5,11 @@ Each function of :data:`NODES` takes a :class:`NodeView` and returns
 that are computed tensors (constant inputs are read into the module).
 A parameterised layer is named after its weight's initializer
 (``layer1.0.conv1.weight`` → child ``layer1.0.conv1``), so an exported and
-re-imported model keeps its state-dict keys.
+re-imported model keeps its state-dict keys. A ``MatMul`` by a constant is
+a ``Linear`` (trainable) when the constant's name ends in ``weight_t`` (as
+``export_onnx`` writes a linear layer on inputs of three or more axes), and
+a fixed matrix product otherwise (an averaging matrix, a foreign graph's
+constant); the importer merges a ``Linear`` and the ``Add`` of its bias.
 """
 
 from __future__ import annotations
@@ -90,20 +94,28 @@ def matmul(v):
     left, right = v.const(0, required=False), v.const(1, required=False)
     if (left is None) == (right is None):
         raise ValueError(f"import_onnx: {v.where()}: MatMul needs exactly one constant operand")
-    if right is not None and right.ndim == 2:  # x Wᵀ with W = rightᵀ: a Linear without bias
+    if right is not None and right.ndim == 2 and v.inputs[1].endswith("weight_t"):
+        # x Wᵀ with a learned W (what export_onnx writes for a Linear on inputs of 3 or more axes)
         layer = nn.Linear(right.shape[0], right.shape[1], bias=False, dtype=v.dtype)
         return _set(layer, weight=right.T), [v.inputs[0]]
     return MatMulConstant(left if right is None else right, right is None, dtype=v.dtype), \
         [v.inputs[1] if right is None else v.inputs[0]]
 
 
+def _fixed_affine(v) -> bool:
+    """γ = 1, β = 0 written as constants (``.unit_scale``): a normalization without learned affine parameters."""
+    return (v.inputs[1].endswith(".unit_scale") and np.all(v.const(1) == 1)
+            and (not v.has(2) or np.all(v.const(2) == 0)))
+
+
 def batch_norm(v):
     scale = v.const(1)
     rank = v.ranks.get(v.inputs[0])
     cls = nn.BatchNorm2d if rank == 4 else nn.BatchNorm1d
-    layer = cls(scale.shape[0], eps=v.attrs.get("epsilon", 1e-5), dtype=v.dtype)
-    return _set(layer, weight=scale, bias=v.const(2), running_mean=v.const(3), running_var=v.const(4)), \
-        [v.inputs[0]]
+    affine = not _fixed_affine(v)
+    layer = cls(scale.shape[0], eps=v.attrs.get("epsilon", 1e-5), affine=affine, dtype=v.dtype)
+    values = {"weight": scale, "bias": v.const(2)} if affine else {}
+    return _set(layer, running_mean=v.const(3), running_var=v.const(4), **values), [v.inputs[0]]
 
 
 def layer_norm(v):
@@ -112,6 +124,9 @@ def layer_norm(v):
     axis = v.attrs.get("axis", -1)
     if rank is not None and axis % rank != rank - scale.ndim:
         raise ValueError(f"import_onnx: {v.where()}: axis {axis} does not match a scale of shape {scale.shape}")
+    if _fixed_affine(v):
+        return nn.LayerNorm(scale.shape, eps=v.attrs.get("epsilon", 1e-5), elementwise_affine=False,
+                            dtype=v.dtype), [v.inputs[0]]
     layer = nn.LayerNorm(scale.shape, eps=v.attrs.get("epsilon", 1e-5), bias=v.has(2), dtype=v.dtype)
     return _set(layer, weight=scale, **({"bias": v.const(2)} if v.has(2) else {})), [v.inputs[0]]
 

@@ -33,11 +33,12 @@ def _bias(g, m, path):
 
 def _affine(g, x, shape, weight, bias, path):
     """``x Wᵀ + b`` for ``x`` of shape ``(N, …, D)``: ``Gemm`` for 2-D inputs, ``MatMul`` + ``Add`` otherwise."""
-    w = g.constant(f"{path}.weight", weight)
     if len(shape) == 2:
+        w = g.constant(f"{path}.weight", weight)
         inputs = [x, w] + ([g.constant(f"{path}.bias", bias)] if bias is not None else [])
         return g.node("Gemm", inputs, path, transB=1)
-    out = g.node("MatMul", [x, g.node("Transpose", [w], path, perm=[1, 0])], path)
+    # Wᵀ is stored as it is multiplied (a ``.weight_t`` initializer); the importer transposes it back.
+    out = g.node("MatMul", [x, g.constant(f"{path}.weight_t", weight.T)], path)
     return g.node("Add", [out, g.constant(f"{path}.bias", bias)], path) if bias is not None else out
 
 
@@ -116,8 +117,11 @@ def global_avg_pool2d(g, m, path, x, shape):
 
 def batch_norm(g, m, path, x, shape):
     channels = m.num_features
-    scale = g.constant(f"{path}.weight", m.weight.data if m.affine else np.ones(channels))
-    shift = g.constant(f"{path}.bias", m.bias.data if m.affine else np.zeros(channels))
+    # Without affine parameters γ = 1 and β = 0 are constants named so that the importer does not learn them.
+    scale = g.constant(f"{path}.weight", m.weight.data) if m.affine else g.constant(f"{path}.unit_scale",
+                                                                                     np.ones(channels))
+    shift = g.constant(f"{path}.bias", m.bias.data) if m.affine else g.constant(f"{path}.zero_shift",
+                                                                                 np.zeros(channels))
     if m.track_running_stats and m.running_mean is not None:
         mean, var = g.constant(f"{path}.running_mean", m.running_mean), g.constant(f"{path}.running_var",
                                                                                    m.running_var)
@@ -138,7 +142,8 @@ def layer_norm(g, m, path, x, shape):
     if g.opset < 17:
         raise ValueError(f"export_onnx: '{path}' LayerNorm needs opset 17 or newer, got opset {g.opset}")
     affine = m.elementwise_affine
-    scale = g.constant(f"{path}.weight", m.weight.data if affine else np.ones(m.normalized_shape))
+    scale = g.constant(f"{path}.weight", m.weight.data) if affine else g.constant(
+        f"{path}.unit_scale", np.ones(m.normalized_shape))
     inputs = [x, scale] + ([g.constant(f"{path}.bias", m.bias.data)] if affine and m.bias is not None else [])
     return g.node("LayerNormalization", inputs, path, axis=-len(m.normalized_shape), epsilon=m.eps)
 
@@ -146,8 +151,8 @@ def layer_norm(g, m, path, x, shape):
 def flatten(g, m, path, x, shape):
     rank = len(shape)
     start, end = m.start_dim % rank, m.end_dim % rank
-    if end == rank - 1 and start > 0:
-        return g.node("Flatten", [x], path, axis=start)
+    if end == rank - 1 and start == 1:  # ONNX's Flatten always gives 2 axes: only torch's Flatten(1, -1)
+        return g.node("Flatten", [x], path, axis=1)
     # 0 copies the input's size on that axis (the batch stays dynamic); -1 is the merged axis.
     target = [0] * start + [-1] + [int(d) for d in shape[end + 1:]]
     return g.node("Reshape", [x, g.constant(f"{path}.shape", target, np.int64)], path)
@@ -199,6 +204,7 @@ LEAVES = {
     nn.LocalResponseNorm: _simple("LRN", size=lambda m: m.size, alpha=lambda m: m.alpha, beta=lambda m: m.beta,
                                   bias=lambda m: m.k),
     nn.Dropout: _simple("Identity"), nn.Dropout2d: _simple("Identity"), nn.Identity: _simple("Identity"),
+    nn.GaussianNoise: _simple("Identity"),
     nn.ReLU: _simple("Relu"), nn.Sigmoid: _simple("Sigmoid"), nn.Tanh: _simple("Tanh"),
     nn.LeakyReLU: _simple("LeakyRelu", alpha=lambda m: m.negative_slope),
     nn.ELU: _simple("Elu", alpha=lambda m: m.alpha),

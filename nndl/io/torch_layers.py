@@ -6,11 +6,11 @@ from the nndl layer's attributes. :data:`FROM_TORCH` is the reverse, keyed
 by the torch class name. Weights are copied for the whole tree at once by a
 strict ``load_state_dict``, since both sides use the same keys.
 
-Three nndl layers have no torch class; they become small torch modules
+Four nndl layers have no torch class; they become small torch modules
 defined here (:func:`torch_extras`): ``Step`` (``x > 0``), ``Maxout``
 (one ``Linear`` of ``pieces·M`` outputs, piece-major, then the maximum over
-the pieces) and ``GlobalAvgPool2d`` (``AdaptiveAvgPool2d(1)`` then
-``Flatten``, no parameters).
+the pieces), ``GlobalAvgPool2d`` (the mean over ``H × W``) and
+``GaussianNoise`` (noise in training only).
 
 torch's ``Softplus`` has ``threshold=20`` (it returns ``z`` where ``βz > 20``)
 and nndl's needs none; the two differ there by less than ``2.1e-9/β``.
@@ -34,7 +34,7 @@ def import_torch():
 
 @functools.cache
 def torch_extras() -> dict:
-    """torch modules for the nndl layers torch does not have: ``{'Step': cls, 'Maxout': cls, 'GlobalAvgPool2d': cls}``."""
+    """torch modules for the nndl layers torch does not have (Step, Maxout, GlobalAvgPool2d, GaussianNoise)."""
     torch = import_torch()
 
     class Step(torch.nn.Module):
@@ -62,7 +62,17 @@ def torch_extras() -> dict:
         def forward(self, x):
             return x.mean(dim=(2, 3))
 
-    return {"Step": Step, "Maxout": Maxout, "GlobalAvgPool2d": GlobalAvgPool2d}
+    class GaussianNoise(torch.nn.Module):
+        """``x + σε``, ``ε ~ N(0, I)``, in training; the identity in evaluation (nndl.nn.GaussianNoise)."""
+
+        def __init__(self, std=0.1):
+            super().__init__()
+            self.std = std
+
+        def forward(self, x):
+            return x + self.std * torch.randn_like(x) if self.training and self.std > 0 else x
+
+    return {"Step": Step, "Maxout": Maxout, "GlobalAvgPool2d": GlobalAvgPool2d, "GaussianNoise": GaussianNoise}
 
 
 def _conv(t, m):
@@ -114,6 +124,7 @@ TO_TORCH = {
     nn.Tanh: lambda t, m: t.nn.Tanh(),
     nn.Softplus: lambda t, m: t.nn.Softplus(m.beta),
     nn.Step: lambda t, m: torch_extras()["Step"](),
+    nn.GaussianNoise: lambda t, m: torch_extras()["GaussianNoise"](m.std),
     nn.PReLU: lambda t, m: t.nn.PReLU(m.num_parameters, m.init),
     nn.Softmax: lambda t, m: t.nn.Softmax(m.axis),
     nn.LogSoftmax: lambda t, m: t.nn.LogSoftmax(m.axis),
@@ -175,6 +186,7 @@ FROM_TORCH = {
     "Step": lambda m: nn.Step(),
     "Maxout": lambda m: nn.Maxout(m.weight.shape[1], m.out_features, m.pieces, bias=m.bias is not None),
     "GlobalAvgPool2d": lambda m: nn.GlobalAvgPool2d(),
+    "GaussianNoise": lambda m: nn.GaussianNoise(m.std),
 }
 """torch leaf class name (torch.nn's, or this module's extras) -> ``layer -> nndl layer``."""
 

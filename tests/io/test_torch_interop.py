@@ -7,8 +7,6 @@ pools accept, in evaluation mode and float32, compared with atol 1e-4 on the
 logits; each big model is built once for both directions.
 """
 
-import functools
-import math
 import sys
 import types
 
@@ -19,57 +17,17 @@ from nndl import io, models, nn
 
 torch = pytest.importorskip("torch")
 twins = pytest.importorskip("tests.io.torchvision_twins")
+build_twin, numpy_state, twin_weighted = twins.build_twin, twins.numpy_state, twins.twin_weighted
+TWIN_ARGUMENTS = twins.TWIN_ARGUMENTS
 
 ZOO = ["resnet18", "resnet34", "resnet50", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
        "vgg19", "vgg19_bn", "alexnet", "googlenet", "densenet121"]
 SIDE = {"alexnet": 64}
 
 
-TWIN_ARGUMENTS = {"googlenet": {"aux_logits": False}}
-POOL_SIZE = 512 * 7 * 7 * 4096  # the largest weight of the zoo (VGG's first classifier layer)
-
-
-@functools.cache
-def value_pool():
-    """One tensor of U(−1, 1) values that every twin's weights are cut from (drawing 138M values per VGG is slow)."""
-    return torch.rand(POOL_SIZE, generator=torch.Generator().manual_seed(0)) * 2 - 1
-
-
-def build_twin(name):
-    """The torchvision twin with random weights of variance 1/fan_in and non-trivial batch norms, in evaluation mode.
-
-    Built on the meta device and filled from :func:`value_pool` at a
-    different offset for every tensor; γ, β and the running statistics are
-    random too, so a swapped key or a missing buffer shows in the outputs.
-    """
-    with torch.device("meta"):
-        twin = twins.BUILDERS[name](**TWIN_ARGUMENTS.get(name, {}))
-    twin = twin.to_empty(device="cpu").eval()
-    pool, generator = value_pool(), torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for index, (key, value) in enumerate(twin.state_dict().items()):
-            if key.endswith("num_batches_tracked"):
-                value.fill_(0)
-            elif key.endswith("running_var"):
-                value.uniform_(0.5, 1.5, generator=generator)
-            elif key.endswith("running_mean") or key.endswith("bias"):
-                value.normal_(0, 0.1, generator=generator)
-            elif value.dim() == 1:  # batch norm γ
-                value.uniform_(0.5, 1.5, generator=generator)
-            else:
-                offset = (index * 7919) % (POOL_SIZE - value.numel() + 1)
-                fan_in = value[0].numel()
-                value.copy_(pool[offset:offset + value.numel()].view(value.shape) * math.sqrt(3 / fan_in))
-    return twin
-
-
 def torch_input(name, batch=2, seed=0):
     side = SIDE.get(name, 32)
     return np.random.default_rng(seed).standard_normal((batch, 3, side, side)).astype(np.float32)
-
-
-def numpy_state(module):
-    return {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
 
 
 @pytest.mark.parametrize("name", ZOO)
@@ -147,13 +105,6 @@ def test_to_torch_and_back_on_every_layer(train):
     model.eval(), back.eval()
     for key, value in model(x).items():
         np.testing.assert_allclose(back(x)[key], value, rtol=1e-10, atol=1e-14)
-
-
-def twin_weighted(name):
-    """The zoo model with a twin's weights (logits of order 1, where atol 1e-4 is meaningful in float32)."""
-    model = models.MODEL_ZOO[name](init="zeros").eval()
-    model.load_state_dict(numpy_state(build_twin(name)))
-    return model
 
 
 @pytest.mark.parametrize("name", ["resnet18", "googlenet", "densenet121"])

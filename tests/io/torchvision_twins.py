@@ -12,6 +12,10 @@ torchvision's keyword arguments (``weights=None``, ``num_classes``, ...) so
 they can also stand in for ``torchvision.models`` in a test.
 """
 
+import functools
+import math
+
+import numpy as np
 import torch
 from torch import nn
 
@@ -291,3 +295,55 @@ BUILDERS = {
 
 CLASSES = [BasicBlock, Bottleneck, ResNet, VGG, AlexNet, BasicConv2d, Inception, InceptionAux, GoogLeNet,
            _DenseLayer, _DenseBlock, _Transition, DenseNet]
+
+
+TWIN_ARGUMENTS = {"googlenet": {"aux_logits": False}}
+POOL_SIZE = 512 * 7 * 7 * 4096  # the largest weight of the zoo (VGG's first classifier layer)
+
+
+@functools.cache
+def value_pool():
+    """One tensor of U(−1, 1) values that every twin's weights are cut from (drawing 138M values per VGG is slow)."""
+    return torch.rand(POOL_SIZE, generator=torch.Generator().manual_seed(0)) * 2 - 1
+
+
+def build_twin(name):
+    """The torchvision twin with random weights of variance 1/fan_in and non-trivial batch norms, in evaluation mode.
+
+    Built on the meta device and filled from :func:`value_pool` at a
+    different offset for every tensor; γ, β and the running statistics are
+    random too, so a swapped key or a missing buffer shows in the outputs.
+    """
+    with torch.device("meta"):
+        twin = BUILDERS[name](**TWIN_ARGUMENTS.get(name, {}))
+    twin = twin.to_empty(device="cpu").eval()
+    pool, generator = value_pool(), torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for index, (key, value) in enumerate(twin.state_dict().items()):
+            if key.endswith("num_batches_tracked"):
+                value.fill_(0)
+            elif key.endswith("running_var"):
+                value.uniform_(0.5, 1.5, generator=generator)
+            elif key.endswith("running_mean") or key.endswith("bias"):
+                value.normal_(0, 0.1, generator=generator)
+            elif value.dim() == 1:  # batch norm γ
+                value.uniform_(0.5, 1.5, generator=generator)
+            else:
+                offset = (index * 7919) % (POOL_SIZE - value.numel() + 1)
+                fan_in = value[0].numel()
+                value.copy_(pool[offset:offset + value.numel()].view(value.shape) * math.sqrt(3 / fan_in))
+    return twin
+
+
+def numpy_state(module):
+    return {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
+
+
+
+def twin_weighted(name):
+    """The nndl zoo model ``name`` with its twin's weights (logits of order 1, where atol 1e-4 means something)."""
+    from nndl import models
+
+    model = models.MODEL_ZOO[name](init="zeros").eval()
+    model.load_state_dict(numpy_state(build_twin(name)))
+    return model
